@@ -1,0 +1,158 @@
+/**
+ * Backend choice: tfjs-node-gpu on CUDA machines, tfjs-node with a native
+ * libtensorflow, then the wasm backend, then plain JS. The native packages
+ * are optional (their installer downloads libtensorflow), so every step of
+ * `auto` can fail and say why, and a forced backend names the fix.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { ensureFileSystemHandlers } from './io/file_io.js';
+
+export const BACKENDS = ['tensorflow-gpu', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
+export type BackendName = (typeof BACKENDS)[number];
+export type BackendChoice = 'auto' | BackendName;
+export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', ...BACKENDS];
+
+/** A backend that cannot run here: why, and what the user can do about it. */
+export class BackendUnavailable extends Error {
+  constructor(
+    readonly backend: BackendName,
+    readonly reason: string,
+    readonly fix: string,
+  ) {
+    super(`backend '${backend}' cannot load: ${reason}. ${fix}`);
+    this.name = 'BackendUnavailable';
+  }
+}
+
+/** What a loader reports once its backend is registered. */
+export interface LoadedBackend {
+  /** The name tfjs knows it by (tf.setBackend). */
+  tfName: string;
+  /** One short phrase for the user: device, SIMD/threads... */
+  detail: string;
+}
+export type BackendLoader = () => Promise<LoadedBackend>;
+
+export interface BackendSelection extends LoadedBackend {
+  name: BackendName;
+  skipped: Array<{ name: BackendName; reason: string }>;
+  /** The one line printed at start-up. */
+  summary: string;
+}
+
+export interface WasmOptions {
+  /** Threads for the wasm backend (default: what the machine allows). */
+  threads?: number;
+}
+
+const CUDA_NEEDS = 'it needs an NVIDIA driver, CUDA 11.2 and cuDNN 8.1 (libcudart.so.11.0, libcudnn.so.8)';
+
+function isModuleMissing(error: unknown, pkg: string): boolean {
+  const e = error as { code?: string; message?: string };
+  return (e?.code === 'ERR_MODULE_NOT_FOUND' || e?.code === 'MODULE_NOT_FOUND') && String(e.message).includes(pkg);
+}
+
+function firstLine(error: unknown): string {
+  return String((error as Error)?.message ?? error).split('\n')[0];
+}
+
+/** Imports a native tfjs-node package and switches to its 'tensorflow' backend. */
+async function loadNative(name: 'tensorflow-gpu' | 'tensorflow', pkg: string, installFix: string): Promise<LoadedBackend> {
+  try {
+    await import(pkg);
+  } catch (error) {
+    if (isModuleMissing(error, pkg)) throw new BackendUnavailable(name, `${pkg} is not installed`, installFix);
+    throw new BackendUnavailable(
+      name,
+      `${pkg} is installed but its native binding did not load (${firstLine(error)})`,
+      `Its install script downloads libtensorflow 2.9.1: run 'npm rebuild ${pkg}' with network access, or point TFJS_NODE_BASE_URI at a local copy (see 'npm run doctor').`,
+    );
+  }
+  if (!(await tf.setBackend('tensorflow'))) {
+    throw new BackendUnavailable(name, `${pkg} loaded but the 'tensorflow' backend did not initialise`, `Run 'npm run doctor' for details.`);
+  }
+  return { tfName: 'tensorflow', detail: 'native libtensorflow' };
+}
+
+async function loadWasm(options: WasmOptions): Promise<LoadedBackend> {
+  try {
+    const wasm = await import('@tensorflow/tfjs-backend-wasm');
+    if (options.threads !== undefined) wasm.setThreadsCount(options.threads);
+  } catch (error) {
+    throw new BackendUnavailable('wasm', `@tensorflow/tfjs-backend-wasm did not load (${firstLine(error)})`, `Run 'npm install'.`);
+  }
+  if (!(await tf.setBackend('wasm'))) {
+    throw new BackendUnavailable('wasm', 'the WebAssembly module did not initialise', `Use Node 20 or newer, or --backend cpu.`);
+  }
+  const simd = tf.env().getBool('WASM_HAS_SIMD_SUPPORT');
+  const threads = tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT') ? 'threaded' : '1 thread';
+  return { tfName: 'wasm', detail: `${simd ? 'SIMD' : 'no SIMD'}, ${threads}` };
+}
+
+async function loadWebGpu(): Promise<LoadedBackend> {
+  throw new BackendUnavailable(
+    'webgpu',
+    'the webgpu packages are not installed',
+    `Install them with 'npm install webgpu @tensorflow/tfjs-backend-webgpu' (needs a Vulkan driver).`,
+  );
+}
+
+async function loadCpu(): Promise<LoadedBackend> {
+  if (!(await tf.setBackend('cpu'))) throw new BackendUnavailable('cpu', 'the cpu backend did not initialise', 'Reinstall @tensorflow/tfjs.');
+  return { tfName: 'cpu', detail: 'plain JavaScript, slow' };
+}
+
+/** The real loaders; tests inject fakes in their place. */
+export function defaultLoaders(options: WasmOptions = {}): Record<BackendName, BackendLoader> {
+  return {
+    'tensorflow-gpu': () =>
+      loadNative(
+        'tensorflow-gpu',
+        '@tensorflow/tfjs-node-gpu',
+        `Install it with 'npm install @tensorflow/tfjs-node-gpu' on a CUDA machine; ${CUDA_NEEDS}.`,
+      ),
+    tensorflow: () =>
+      loadNative('tensorflow', '@tensorflow/tfjs-node', `Install it with 'npm install @tensorflow/tfjs-node' (downloads libtensorflow 2.9.1).`),
+    webgpu: loadWebGpu,
+    wasm: () => loadWasm(options),
+    cpu: loadCpu,
+  };
+}
+
+export function isBackendChoice(value: unknown): value is BackendChoice {
+  return typeof value === 'string' && (BACKEND_CHOICES as readonly string[]).includes(value);
+}
+
+function summarize(name: BackendName, loaded: LoadedBackend, skipped: BackendSelection['skipped']): string {
+  const head = `backend: ${name} (${loaded.detail})`;
+  if (skipped.length === 0) return head;
+  return `${head}; skipped ${skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')}`;
+}
+
+/**
+ * Loads the chosen backend (or the first that works, for 'auto'), makes it
+ * current, and registers file IO when tfjs-node is not there to do it.
+ * A forced backend that cannot load throws BackendUnavailable.
+ */
+export async function selectBackend(
+  choice: BackendChoice = 'auto',
+  loaders: Record<BackendName, BackendLoader> = defaultLoaders(),
+): Promise<BackendSelection> {
+  if (!isBackendChoice(choice)) {
+    throw new Error(`unknown backend '${String(choice)}': use one of ${BACKEND_CHOICES.join(', ')}`);
+  }
+  const order: BackendName[] = choice === 'auto' ? [...BACKENDS] : [choice];
+  const skipped: BackendSelection['skipped'] = [];
+  for (const name of order) {
+    try {
+      const loaded = await loaders[name]();
+      await tf.ready();
+      ensureFileSystemHandlers();
+      return { name, ...loaded, skipped, summary: summarize(name, loaded, skipped) };
+    } catch (error) {
+      if (choice !== 'auto') throw error;
+      skipped.push({ name, reason: error instanceof BackendUnavailable ? error.reason : firstLine(error) });
+    }
+  }
+  throw new Error(`no backend could be loaded: ${skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')}`);
+}

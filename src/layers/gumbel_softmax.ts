@@ -1,0 +1,196 @@
+/**
+ * GumbelSoftmax: a Keras-style layer that turns logits into relaxed one-hot
+ * samples y = softmax((logits + g) / tau), g ~ Gumbel(0, 1).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { Rng, randomSeed } from '../random.js';
+import {
+  normalizeAxis,
+  oneHotArgmax,
+  relaxedOneHot,
+  sampleGumbel,
+  softmaxAlong,
+  straightThrough,
+} from './gumbel_noise.js';
+
+/** What the layer returns when not training (predict, evaluate, training: false). */
+export type InferenceMode = 'argmax' | 'sample' | 'softmax';
+export const INFERENCE_MODES: readonly InferenceMode[] = ['argmax', 'sample', 'softmax'];
+
+type LayerArgs = NonNullable<ConstructorParameters<typeof tf.layers.Layer>[0]>;
+type Kwargs = Parameters<tf.layers.Layer['call']>[1];
+type Shape = Array<number | null>;
+
+export interface GumbelSoftmaxArgs extends LayerArgs {
+  /** Initial temperature tau > 0 (default 1). Annealed later with setTemperature. */
+  temperature?: number;
+  /** Straight-through: one-hot forward, gradient of the soft sample (default false). */
+  hard?: boolean;
+  /** The axis of the K classes (default -1). */
+  axis?: number;
+  /** Output when not training (default 'argmax'; see README). */
+  inferenceMode?: InferenceMode;
+  /** Make tau a trainable weight, kept positive through its log (default false). */
+  learnTemperature?: boolean;
+  /** Seed of the noise: the same seed gives the same sequence of samples. */
+  seed?: number;
+}
+
+/** Smallest and largest temperatures accepted: below 1e-2 float32 softmax saturates anyway. */
+const MIN_TEMPERATURE = 1e-3;
+
+export function validateTemperature(tau: unknown, what = 'temperature'): number {
+  if (typeof tau !== 'number' || !Number.isFinite(tau) || tau <= 0) {
+    throw new Error(`GumbelSoftmax: ${what} must be a finite number > 0, got ${String(tau)}`);
+  }
+  return tau;
+}
+
+export class GumbelSoftmax extends tf.layers.Layer {
+  /** @nocollapse */
+  static className = 'GumbelSoftmax';
+
+  readonly hard: boolean;
+  readonly axis: number;
+  readonly inferenceMode: InferenceMode;
+  readonly learnTemperature: boolean;
+  /** The configured seed, or null when the layer draws its own. */
+  readonly seed: number | null;
+
+  private noiseSeed: number;
+  /** How many noise tensors have been drawn: with noiseSeed, the whole RNG state. */
+  private noiseCalls = 0;
+  private initialTemperature: number;
+  private logTemperature: ReturnType<tf.layers.Layer['addWeight']> | null = null;
+
+  constructor(args: GumbelSoftmaxArgs = {}) {
+    super(args);
+    this.initialTemperature = validateTemperature(args.temperature ?? 1);
+    this.hard = args.hard ?? false;
+    this.axis = args.axis ?? -1;
+    if (!Number.isInteger(this.axis)) {
+      throw new Error(`GumbelSoftmax: axis must be an integer, got ${String(args.axis)}`);
+    }
+    this.inferenceMode = args.inferenceMode ?? 'argmax';
+    if (!INFERENCE_MODES.includes(this.inferenceMode)) {
+      throw new Error(
+        `GumbelSoftmax: unknown inferenceMode '${String(args.inferenceMode)}': use one of ${INFERENCE_MODES.join(', ')}`,
+      );
+    }
+    this.learnTemperature = args.learnTemperature ?? false;
+    if (args.seed != null && !Number.isInteger(args.seed)) {
+      throw new Error(`GumbelSoftmax: seed must be an integer, got ${String(args.seed)}`);
+    }
+    this.seed = args.seed ?? null;
+    this.noiseSeed = this.seed ?? randomSeed();
+    this.supportsMasking = true;
+    // Check the axis now when the input shape is already known.
+    const shape = args.batchInputShape ?? (args.inputShape ? [null, ...args.inputShape] : undefined);
+    if (shape) normalizeAxis(this.axis, shape.length);
+  }
+
+  override build(inputShape: Shape | Shape[]): void {
+    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as Shape;
+    const axis = normalizeAxis(this.axis, shape.length);
+    const k = shape[axis];
+    if (k != null && k < 1) throw new Error(`GumbelSoftmax: the class axis has size ${k}; it needs at least 1 class`);
+    // tau lives as log(tau): a single representation that stays positive when trained.
+    this.logTemperature = this.addWeight(
+      'log_temperature',
+      [],
+      'float32',
+      tf.initializers.constant({ value: Math.log(this.initialTemperature) }),
+      undefined,
+      this.learnTemperature,
+    );
+    this.built = true;
+  }
+
+  /** The current temperature tau (reads the weight back from the backend). */
+  get temperature(): number {
+    if (!this.logTemperature) return this.initialTemperature;
+    return Math.exp(this.logTemperature.read().dataSync()[0]);
+  }
+
+  /** Sets tau without rebuilding the model; annealing calls this. */
+  setTemperature(tau: number): void {
+    validateTemperature(tau);
+    if (!this.logTemperature) {
+      this.initialTemperature = tau;
+      return;
+    }
+    const value = tf.scalar(Math.log(tau));
+    this.logTemperature.write(value);
+    value.dispose();
+  }
+
+  /** The RNG state of the noise: restore it to replay the same samples (exact resume). */
+  get noiseState(): { seed: number; calls: number } {
+    return { seed: this.noiseSeed, calls: this.noiseCalls };
+  }
+
+  set noiseState(state: { seed: number; calls: number }) {
+    this.noiseSeed = state.seed;
+    this.noiseCalls = state.calls;
+  }
+
+  /** Draws the next Gumbel noise tensor of the stream (seed, call index). */
+  private nextNoise(shape: number[]): tf.Tensor {
+    return sampleGumbel(shape, new Rng(this.noiseSeed, this.noiseCalls++));
+  }
+
+  private tau(): tf.Tensor {
+    // Clamp only a learned tau: a tiny tau overflows nothing, but 0 would divide by zero.
+    const tau = tf.exp(this.logTemperature!.read());
+    return this.learnTemperature ? tf.maximum(tau, MIN_TEMPERATURE) : tau;
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor {
+    return tf.tidy(() => {
+      this.invokeCallHook(inputs, kwargs);
+      const logits = Array.isArray(inputs) ? inputs[0] : inputs;
+      const training = kwargs['training'] === true;
+      if (training) {
+        const y = relaxedOneHot(logits, this.nextNoise(logits.shape), this.tau(), this.axis);
+        return this.hard ? straightThrough(y, this.axis) : y;
+      }
+      switch (this.inferenceMode) {
+        case 'argmax':
+          return oneHotArgmax(logits, this.axis);
+        case 'sample':
+          return oneHotArgmax(tf.add(logits, this.nextNoise(logits.shape)), this.axis);
+        case 'softmax':
+          return softmaxAlong(logits, this.axis);
+      }
+    });
+  }
+
+  override computeOutputShape(inputShape: Shape | Shape[]): Shape | Shape[] {
+    return inputShape;
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    const config: tf.serialization.ConfigDict = {
+      temperature: this.temperature,
+      hard: this.hard,
+      axis: this.axis,
+      inferenceMode: this.inferenceMode,
+      learnTemperature: this.learnTemperature,
+    };
+    if (this.seed != null) config.seed = this.seed;
+    return { ...super.getConfig(), ...config };
+  }
+}
+tf.serialization.registerClass(GumbelSoftmax);
+
+/** Factory in the style of tf.layers.dense. */
+export function gumbelSoftmax(args?: GumbelSoftmaxArgs): GumbelSoftmax {
+  return new GumbelSoftmax(args);
+}
+
+/** Every GumbelSoftmax layer in a model, nested models included. */
+export function findGumbelSoftmaxLayers(model: tf.layers.Layer): GumbelSoftmax[] {
+  if (model instanceof GumbelSoftmax) return [model];
+  const layers = (model as { layers?: tf.layers.Layer[] }).layers ?? [];
+  return layers.flatMap((layer) => findGumbelSoftmaxLayers(layer));
+}
