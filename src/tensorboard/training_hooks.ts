@@ -1,0 +1,113 @@
+/**
+ * TensorBoard for a training run: scalars every --log-every steps in
+ * <logdir>/train, validation each epoch in <logdir>/validation (same tags, so
+ * TensorBoard overlays the two), and per epoch: reconstructions, prior
+ * samples, logits and code-usage histograms, also saved as PNG in the run.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { binarizeSet, type Dataset } from '../data/index.js';
+import { encodePng, tileImages, type PixelImage } from '../image/index.js';
+import type { TrainConfig } from '../model/config.js';
+import { TEST_SEED } from '../model/evaluate.js';
+import { codeIndices, codesOf, encode, reconstruct, samplePrior } from '../model/generate.js';
+import type { TrainerHooks } from '../model/trainer.js';
+import type { CategoricalVae } from '../model/vae.js';
+import { SummaryWriter } from './summary_writer.js';
+
+export interface TensorBoardHookOptions {
+  logdir: string;
+  config: TrainConfig;
+  data: Dataset;
+  /** Where epoch pictures are saved as PNG (omit to skip). */
+  picturesDir?: string;
+  /** Test digits shown with their reconstructions. */
+  pictureCount?: number;
+}
+
+/** Digits as a grid: [count, rows*cols] probabilities in [0, 1]. */
+function grid(values: Float32Array, count: number, rows: number, cols: number, columns: number): PixelImage {
+  const pixels = new Uint8Array(values.length);
+  for (let i = 0; i < values.length; i++) pixels[i] = Math.round(Math.min(1, Math.max(0, values[i])) * 255);
+  return tileImages({ pixels, count, height: rows, width: cols, channels: 1 }, { columns, scale: 2 });
+}
+
+export function tensorBoardHooks(options: TensorBoardHookOptions): TrainerHooks {
+  const { logdir, config, data, picturesDir, pictureCount = 16 } = options;
+  const { rows, cols } = data.test;
+  const train = new SummaryWriter(path.join(logdir, 'train'));
+  const validation = data.validation.count > 0 ? new SummaryWriter(path.join(logdir, 'validation')) : null;
+  // The same test digits and prior codes every epoch, so pictures show the model changing, not the inputs.
+  const shown = Math.min(pictureCount, data.test.count);
+  const testDigits = binarizeSet(data.test, 'fixed', TEST_SEED).subarray(0, shown * rows * cols);
+  const usageSet = data.validation.count > 0 ? data.validation : data.test;
+  const usageCount = Math.min(1000, usageSet.count);
+  const usageImages = binarizeSet(usageSet, 'fixed', TEST_SEED).subarray(0, usageCount * rows * cols);
+
+  const pictures = (model: CategoricalVae, step: number, epoch: number) => {
+    const x = tf.tensor2d(testDigits, [shown, rows * cols]);
+    const recon = reconstruct(model, x, 'argmax');
+    // Originals on the first row, their reconstructions under them.
+    const both = tf.concat([x, recon]);
+    const reconImage = grid(both.dataSync() as Float32Array, 2 * shown, rows, cols, shown);
+    const prior = samplePrior(model, 64, config.seed);
+    const priorImage = grid(prior.dataSync() as Float32Array, 64, rows, cols, 8);
+    tf.dispose([x, recon, both, prior]);
+    train.image('pictures/reconstructions', reconImage, step);
+    train.image('pictures/prior_samples', priorImage, step);
+    if (picturesDir) {
+      fs.mkdirSync(picturesDir, { recursive: true });
+      const name = (what: string) => path.join(picturesDir, `epoch-${String(epoch + 1).padStart(3, '0')}-${what}.png`);
+      fs.writeFileSync(name('reconstructions'), encodePng(reconImage));
+      fs.writeFileSync(name('samples'), encodePng(priorImage));
+    }
+  };
+
+  const histograms = (model: CategoricalVae, step: number) => {
+    const { latentVars: n, categories: k } = model.config;
+    const x = tf.tensor2d(usageImages, [usageCount, rows * cols]);
+    const logits = encode(model, x);
+    train.histogram('codes/logits', logits, step);
+    const codes = codesOf(logits, 'argmax');
+    const indices = codeIndices(codes);
+    tf.dispose([x, logits, codes]);
+    for (let v = 0; v < n; v++) {
+      const classes = new Float32Array(usageCount);
+      for (let i = 0; i < usageCount; i++) classes[i] = indices[i * n + v];
+      train.histogram(`code_usage/var_${String(v).padStart(2, '0')}`, classes, step, k);
+    }
+  };
+
+  return {
+    onStart({ startStep }) {
+      train.text('config', `\`\`\`json\n${JSON.stringify(config, null, 2)}\n\`\`\``, startStep);
+    },
+    onLog(log) {
+      train.scalars(
+        {
+          'elbo/neg_elbo': log.loss,
+          'elbo/recon': log.recon,
+          'elbo/kl': log.kl,
+          'schedule/tau': log.tau,
+          'schedule/learning_rate': log.learningRate,
+          'speed/images_per_sec': log.imagesPerSec,
+        },
+        log.step,
+      );
+    },
+    onEpochEnd(record, model) {
+      if (validation && record.val_neg_elbo !== null) {
+        validation.scalars({ 'elbo/neg_elbo': record.val_neg_elbo, 'elbo/recon': record.val_recon!, 'elbo/kl': record.val_kl! }, record.step);
+        validation.flush();
+      }
+      pictures(model, record.step, record.epoch);
+      histograms(model, record.step);
+      train.flush();
+    },
+    onStop() {
+      train.close();
+      validation?.close();
+    },
+  };
+}
