@@ -1,0 +1,34 @@
+/** The shared yargs setup: strict flags, defaults shown in --help, exit 2 on bad input. */
+import yargs, { type Argv } from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { BACKEND_CHOICES } from '../backend.js';
+import { EXIT_USAGE } from './run.js';
+
+export function cliParser(usage: string, argv: string[] = hideBin(process.argv)): Argv {
+  return yargs(argv)
+    .scriptName('')
+    .usage(usage)
+    // Flags keep their kebab-case names only: no camelCase twins in errors or argv.
+    .parserConfiguration({ 'camel-case-expansion': false })
+    .strict()
+    .help()
+    .alias('help', 'h')
+    .version(false)
+    .wrap(Math.min(110, process.stdout.columns || 100))
+    .fail((message, error) => {
+      // yargs reports unknown flags, bad choices and failed checks here.
+      const text = message || error?.message || 'invalid arguments';
+      const oneLine = text.split('\n').map((l) => l.trim()).filter(Boolean).join(' ');
+      process.stderr.write(`error: ${oneLine}\nRun with --help to see the options.\n`);
+      process.exit(EXIT_USAGE);
+    });
+}
+
+/** The --backend flag, the same in every command. */
+export const backendOption = {
+  backend: {
+    choices: BACKEND_CHOICES as unknown as string[],
+    default: 'auto',
+    describe: 'Backend: auto tries tensorflow-gpu, tensorflow, webgpu, wasm, then cpu',
+  },
+} as const;

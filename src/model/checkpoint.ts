@@ -1,0 +1,202 @@
+/**
+ * Checkpoints: the VAE in the tfjs layers format (model.json + weights.bin),
+ * Adam's state (optimizer.json + optimizer.bin) and the run's state.json,
+ * written atomically so that a kill at any instant leaves the previous
+ * checkpoint loadable.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { fileSystem, MODEL_JSON, WEIGHTS_BIN } from '../io/file_io.js';
+import { versions } from '../versions.js';
+import type { TrainConfig } from './config.js';
+import { fromLoadedModel, trainableVariables, type CategoricalVae } from './vae.js';
+
+type NamedTensor = Awaited<ReturnType<tf.Optimizer['getWeights']>>[number];
+
+export const STATE_JSON = 'state.json';
+export const OPTIMIZER_JSON = 'optimizer.json';
+export const OPTIMIZER_BIN = 'optimizer.bin';
+const FORMAT = 'catvae-checkpoint';
+const FORMAT_VERSION = 1;
+
+/** One row of the metrics history: an epoch's summary. */
+export interface EpochRecord {
+  epoch: number;
+  step: number;
+  tau: number;
+  learning_rate: number;
+  train_loss: number;
+  train_recon: number;
+  train_kl: number;
+  val_neg_elbo: number | null;
+  val_recon: number | null;
+  val_kl: number | null;
+  seconds: number;
+  images_per_sec: number;
+}
+
+/** Where training stands: everything besides weights that a resume needs. */
+export interface TrainState {
+  config: TrainConfig;
+  /** Global steps taken. */
+  step: number;
+  /** The epoch in progress (0-based), and how many of its batches are done. */
+  epoch: number;
+  batchInEpoch: number;
+  /** Running sums of the epoch in progress (for an interrupted epoch). */
+  epochSums: { loss: number; recon: number; kl: number; count: number; seconds: number };
+  tau: number;
+  noise: { seed: number; calls: number };
+  history: EpochRecord[];
+  best: { val_neg_elbo: number; step: number; epoch: number } | null;
+  backend: string;
+}
+
+interface StateFile extends TrainState {
+  format: typeof FORMAT;
+  formatVersion: number;
+  versions: Record<string, string>;
+  savedAt: string;
+}
+
+interface OptimizerFile {
+  className: string;
+  config: tf.serialization.ConfigDict;
+  weights: tf.io.WeightsManifestEntry[];
+}
+
+export interface LoadedCheckpoint {
+  dir: string;
+  model: CategoricalVae;
+  state: TrainState & { versions: Record<string, string>; savedAt: string };
+  /** Adam's weights in order (iterations, first moments, second moments); absent if not saved. */
+  optimizerWeights: NamedTensor[] | null;
+}
+
+/** A checkpoint that cannot be used: one line that says which file and why. */
+export class CheckpointError extends Error {
+  override name = 'CheckpointError';
+}
+
+async function writeOptimizer(dir: string, optimizer: tf.Optimizer): Promise<void> {
+  const weights = await optimizer.getWeights();
+  const { data, specs } = await tf.io.encodeWeights(weights);
+  const file: OptimizerFile = { className: optimizer.getClassName(), config: optimizer.getConfig(), weights: specs };
+  const bytes = Array.isArray(data) ? Buffer.concat(data.map((d) => Buffer.from(d))) : Buffer.from(data);
+  await fs.promises.writeFile(path.join(dir, OPTIMIZER_BIN), bytes);
+  await fs.promises.writeFile(path.join(dir, OPTIMIZER_JSON), JSON.stringify(file));
+}
+
+/**
+ * Writes a checkpoint to `target` atomically: everything goes into a
+ * temporary sibling first (state.json last), then one rename swaps it in.
+ * The previous checkpoint is kept as `<target>.prev` until the swap is done.
+ */
+export async function saveCheckpoint(target: string, model: CategoricalVae, optimizer: tf.Optimizer, state: TrainState): Promise<void> {
+  const tmp = `${target}.tmp-${process.pid}`;
+  const prev = `${target}.prev`;
+  await fs.promises.rm(tmp, { recursive: true, force: true });
+  await model.vae.save(fileSystem(tmp));
+  await writeOptimizer(tmp, optimizer);
+  const file: StateFile = {
+    format: FORMAT,
+    formatVersion: FORMAT_VERSION,
+    ...state,
+    versions: versions(),
+    savedAt: new Date().toISOString(),
+  };
+  await fs.promises.writeFile(path.join(tmp, STATE_JSON), JSON.stringify(file, null, 2));
+  // A complete <target> exists at every instant, or else a complete <target>.prev.
+  await fs.promises.rm(prev, { recursive: true, force: true });
+  if (fs.existsSync(target)) await fs.promises.rename(target, prev);
+  await fs.promises.rename(tmp, target);
+  await fs.promises.rm(prev, { recursive: true, force: true });
+}
+
+const isCheckpoint = (dir: string) => fs.existsSync(path.join(dir, STATE_JSON));
+
+/**
+ * The checkpoint directory `location` refers to: itself, `<run>/<which>`, or
+ * the `.prev` copy that an interrupted save left behind.
+ */
+export function resolveCheckpointDir(location: string, which: 'latest' | 'best' = 'latest'): string {
+  const candidates = [location, path.join(location, which), `${location}.prev`, path.join(location, `${which}.prev`)];
+  if (which === 'best') candidates.push(path.join(location, 'latest'));
+  const found = candidates.find(isCheckpoint);
+  if (found) return found;
+  if (!fs.existsSync(location)) throw new CheckpointError(`${location}: no such directory; give a run directory (checkpoints/<run>) or a checkpoint in it`);
+  throw new CheckpointError(`${location}: no checkpoint here (looked for ${STATE_JSON} in it and in ${which}/)`);
+}
+
+function readState(dir: string): LoadedCheckpoint['state'] {
+  const file = path.join(dir, STATE_JSON);
+  let parsed: StateFile;
+  try {
+    parsed = JSON.parse(fs.readFileSync(file, 'utf8')) as StateFile;
+  } catch {
+    throw new CheckpointError(`${file}: unreadable or not valid JSON; the checkpoint is corrupt`);
+  }
+  if (parsed.format !== FORMAT) throw new CheckpointError(`${file}: not a catvae checkpoint (format '${String(parsed.format)}')`);
+  if (parsed.formatVersion > FORMAT_VERSION) {
+    throw new CheckpointError(`${file}: written by a newer catvae (format ${parsed.formatVersion}); upgrade catvae to read it`);
+  }
+  const { format: _f, formatVersion: _v, ...state } = parsed;
+  return state;
+}
+
+async function readOptimizer(dir: string): Promise<NamedTensor[] | null> {
+  const jsonPath = path.join(dir, OPTIMIZER_JSON);
+  if (!fs.existsSync(jsonPath)) return null;
+  let file: OptimizerFile;
+  try {
+    file = JSON.parse(fs.readFileSync(jsonPath, 'utf8')) as OptimizerFile;
+  } catch {
+    throw new CheckpointError(`${jsonPath}: not valid JSON; the checkpoint is corrupt`);
+  }
+  const binPath = path.join(dir, OPTIMIZER_BIN);
+  if (!fs.existsSync(binPath)) throw new CheckpointError(`${binPath}: missing; the checkpoint is incomplete`);
+  const bytes = fs.readFileSync(binPath);
+  const expected = file.weights.reduce((a, w) => a + 4 * w.shape.reduce((x, y) => x * y, 1), 0);
+  if (bytes.length !== expected) {
+    throw new CheckpointError(`${binPath}: ${bytes.length} bytes, ${OPTIMIZER_JSON} expects ${expected}; the checkpoint is corrupt`);
+  }
+  const map = tf.io.decodeWeights(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length), file.weights);
+  return file.weights.map((w) => ({ name: w.name, tensor: map[w.name] }));
+}
+
+/** Loads the VAE, the run state and Adam's weights of a checkpoint; checks each file. */
+export async function loadCheckpoint(location: string, which: 'latest' | 'best' = 'latest'): Promise<LoadedCheckpoint> {
+  const dir = resolveCheckpointDir(location, which);
+  const state = readState(dir);
+  let vae: tf.LayersModel;
+  try {
+    vae = await tf.loadLayersModel(fileSystem(dir));
+  } catch (error) {
+    const message = (error as Error).message.split('\n')[0];
+    throw new CheckpointError(
+      message.startsWith(dir) ? message : `${path.join(dir, MODEL_JSON)}: cannot be loaded (${message}); the checkpoint is corrupt`,
+    );
+  }
+  let model: CategoricalVae;
+  try {
+    model = fromLoadedModel(vae);
+  } catch (error) {
+    throw new CheckpointError(`${path.join(dir, MODEL_JSON)}: ${(error as Error).message}`);
+  }
+  model.sampler.noiseState = state.noise;
+  return { dir, model, state, optimizerWeights: await readOptimizer(dir) };
+}
+
+/** Restores Adam's state, checking that its slots line up with the model's variables. */
+export async function restoreOptimizer(optimizer: tf.Optimizer, weights: NamedTensor[], model: CategoricalVae): Promise<void> {
+  const variables = trainableVariables(model);
+  const slots = weights.slice(1); // [iterations, m_1..m_n, v_1..v_n]
+  const ok =
+    slots.length === 2 * variables.length &&
+    variables.every((v, i) => tf.util.arraysEqual(v.shape, slots[i].tensor.shape) && tf.util.arraysEqual(v.shape, slots[i + variables.length].tensor.shape));
+  if (!ok) throw new CheckpointError(`the optimizer state does not match the model's variables (${slots.length} slots for ${variables.length} variables)`);
+  await optimizer.setWeights(weights);
+}
+
+export { MODEL_JSON, WEIGHTS_BIN };

@@ -1,0 +1,125 @@
+/**
+ * Test-set metrics: the negative ELBO with discrete one-hot samples from q
+ * (what Jang et al. 2017 report), and the importance-weighted bound on
+ * -log p(x) (Burda et al. 2016), which is tighter.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { oneHotArgmax, sampleGumbel } from '../layers/gumbel_noise.js';
+import { Rng } from '../random.js';
+import { bernoulliNll, categoricalKlToUniform, logMeanExp } from './loss.js';
+import type { CategoricalVae } from './vae.js';
+
+export interface EvalOptions {
+  /** Seed of the samples from q: the same seed, the same figures. */
+  seed: number;
+  /** Images per forward pass. */
+  batchSize: number;
+  /** Samples per image for the importance-weighted bound (0: skip it). */
+  iwSamples: number;
+  /** Most decoder rows in one pass of the IW bound: bounds memory. */
+  maxRows: number;
+  /** Called after each batch with the images done so far. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** Seed of the fixed test binarisation and of the test samples: every evaluation sees the same data. */
+export const TEST_SEED = 1234;
+
+export const DEFAULT_EVAL_OPTIONS: Readonly<EvalOptions> = Object.freeze({ seed: TEST_SEED, batchSize: 500, iwSamples: 0, maxRows: 10000 });
+
+export interface EvalResult {
+  neg_elbo: number;
+  recon: number;
+  kl: number;
+  /** -log p(x) bound from iwSamples importance samples; null when not computed. */
+  nll_iw: number | null;
+  iw_samples: number;
+  examples: number;
+}
+
+/** z ~ q(z|x) as exact one-hot samples (Gumbel-max), from the stream (seed, key). */
+function sampleCodes(logits: tf.Tensor3D, seed: number, key: number): tf.Tensor3D {
+  return tf.tidy(() => oneHotArgmax(logits.add(sampleGumbel(logits.shape, new Rng(seed, key)))) as tf.Tensor3D);
+}
+
+/** log w = log p(x|z) + log p(z) - log q(z|x) for one-hot z [S*B, N, K], x tiled [S*B, D]. */
+function logImportanceWeights(model: CategoricalVae, x: tf.Tensor2D, logQ: tf.Tensor3D, z: tf.Tensor3D): tf.Tensor1D {
+  return tf.tidy(() => {
+    const { latentVars: n, categories: k } = model.config;
+    const xLogits = model.decoder.apply(z) as tf.Tensor2D;
+    const logPz = -n * Math.log(k);
+    const logQz = z.mul(logQ).sum([1, 2]);
+    return bernoulliNll(x, xLogits).neg().add(logPz).sub(logQz) as tf.Tensor1D;
+  });
+}
+
+/** The IW bound of one batch: -logmeanexp over m samples of log w, per image. */
+function iwBound(model: CategoricalVae, x: tf.Tensor2D, logits: tf.Tensor3D, options: EvalOptions, batchKey: number): tf.Tensor1D {
+  const b = x.shape[0];
+  const perPass = Math.max(1, Math.min(options.iwSamples, Math.floor(options.maxRows / b)));
+  const chunks: tf.Tensor2D[] = [];
+  const logQ = tf.logSoftmax(logits) as tf.Tensor3D;
+  for (let done = 0, pass = 0; done < options.iwSamples; done += perPass, pass++) {
+    const s = Math.min(perPass, options.iwSamples - done);
+    chunks.push(
+      tf.tidy(() => {
+        const tiledLogQ = tf.tile(logQ, [s, 1, 1]) as tf.Tensor3D;
+        const z = sampleCodes(tiledLogQ, options.seed + 1, batchKey * 1_000_003 + pass);
+        const logW = logImportanceWeights(model, tf.tile(x, [s, 1]) as tf.Tensor2D, tiledLogQ, z);
+        return logW.reshape([s, b]) as tf.Tensor2D;
+      }),
+    );
+  }
+  const result = tf.tidy(() => logMeanExp(tf.concat(chunks, 0), 0).neg() as tf.Tensor1D);
+  tf.dispose([...chunks, logQ]);
+  return result;
+}
+
+/**
+ * Evaluates `count` binarised images of `dim` pixels each.
+ * Sums are read back once per batch, so memory stays bounded. Models are
+ * called with apply, not predict: predict would split each pass into
+ * batches of 32.
+ */
+export async function evaluateVae(
+  model: CategoricalVae,
+  images: Float32Array,
+  count: number,
+  options: Partial<EvalOptions> = {},
+): Promise<EvalResult> {
+  const opts = { ...DEFAULT_EVAL_OPTIONS, ...options };
+  const dim = model.config.inputDim;
+  if (images.length !== count * dim) throw new Error(`evaluate: expected ${count} x ${dim} values, got ${images.length}`);
+  let recon = 0;
+  let kl = 0;
+  let nllIw = 0;
+  for (let start = 0, batch = 0; start < count; start += opts.batchSize, batch++) {
+    const b = Math.min(opts.batchSize, count - start);
+    const x = tf.tensor2d(images.subarray(start * dim, (start + b) * dim), [b, dim]);
+    const logits = model.encoder.apply(x) as tf.Tensor3D;
+    const sums = tf.tidy(() => {
+      const z = sampleCodes(logits, opts.seed, batch);
+      const xLogits = model.decoder.apply(z) as tf.Tensor2D;
+      return tf.stack([bernoulliNll(x, xLogits).sum(), categoricalKlToUniform(logits).sum()]);
+    });
+    const [r, k] = await sums.data();
+    recon += r;
+    kl += k;
+    if (opts.iwSamples > 0) {
+      const bound = iwBound(model, x, logits, opts, batch);
+      const total = bound.sum();
+      nllIw += (await total.data())[0];
+      tf.dispose([bound, total]);
+    }
+    tf.dispose([x, logits, sums]);
+    opts.onProgress?.(start + b, count);
+  }
+  return {
+    neg_elbo: (recon + kl) / count,
+    recon: recon / count,
+    kl: kl / count,
+    nll_iw: opts.iwSamples > 0 ? nllIw / count : null,
+    iw_samples: opts.iwSamples,
+    examples: count,
+  };
+}

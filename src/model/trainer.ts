@@ -1,0 +1,255 @@
+/**
+ * The training loop: epochs of seeded batches, annealed temperature, metrics
+ * read back every `logEvery` steps, validation and checkpoints each epoch,
+ * a clean stop on request (Ctrl-C) and on a non-finite loss.
+ * Presentation (progress bar, TensorBoard) lives in hooks.
+ */
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { batchesPerEpoch, binarizeSet, epochBatches, type Dataset } from '../data/index.js';
+import { TemperatureSchedule } from '../layers/temperature_schedule.js';
+import { saveCheckpoint, restoreOptimizer, type EpochRecord, type LoadedCheckpoint, type TrainState } from './checkpoint.js';
+import { learningRateAt, type TrainConfig } from './config.js';
+import { evaluateVae, type EvalResult } from './evaluate.js';
+import type { ElboTerms } from './loss.js';
+import { trainStep } from './train_step.js';
+import { buildVae, type CategoricalVae } from './vae.js';
+
+/** Seeds derived from the run seed for its other random streams. */
+const VALIDATION_SEED_OFFSET = 7919;
+
+export interface StepLog {
+  step: number;
+  epoch: number;
+  batch: number;
+  batchesPerEpoch: number;
+  loss: number;
+  recon: number;
+  kl: number;
+  tau: number;
+  learningRate: number;
+  imagesPerSec: number;
+}
+
+export interface StartInfo {
+  model: CategoricalVae;
+  totalSteps: number;
+  stepsPerEpoch: number;
+  startStep: number;
+  resumed: boolean;
+}
+
+export interface TrainerHooks {
+  onStart?(info: StartInfo): void | Promise<void>;
+  onEpochStart?(epoch: number, startBatch: number, batches: number): void | Promise<void>;
+  /** After every step; must not read tensors (that would sync the backend every step). */
+  onStep?(step: number, batch: number): void;
+  onLog?(log: StepLog): void | Promise<void>;
+  onEpochEnd?(record: EpochRecord, model: CategoricalVae): void | Promise<void>;
+  onCheckpoint?(which: 'latest' | 'best', dir: string): void | Promise<void>;
+  onStop?(result: TrainResult): void | Promise<void>;
+}
+
+export type TrainStatus = 'completed' | 'interrupted' | 'diverged';
+
+export interface TrainResult {
+  status: TrainStatus;
+  state: TrainState;
+  model: CategoricalVae;
+  /** Human-readable reason when not completed. */
+  message: string | null;
+}
+
+export interface TrainOptions {
+  config: TrainConfig;
+  runDir: string;
+  data: Dataset;
+  /** Name of the backend in use, recorded in checkpoints. */
+  backend: string;
+  resume?: LoadedCheckpoint;
+  hooks?: TrainerHooks[];
+  /** Polled after each step: true stops the run after saving a checkpoint. */
+  shouldStop?: () => boolean;
+}
+
+/** Adam keeps its learning rate in a protected field; the decay schedule sets it between steps. */
+function setLearningRate(optimizer: tf.Optimizer, lr: number): void {
+  (optimizer as unknown as { learningRate: number }).learningRate = lr;
+}
+
+function initialState(config: TrainConfig, model: CategoricalVae, backend: string): TrainState {
+  return {
+    config,
+    step: 0,
+    epoch: 0,
+    batchInEpoch: 0,
+    epochSums: { loss: 0, recon: 0, kl: 0, count: 0, seconds: 0 },
+    tau: new TemperatureSchedule(config.schedule).at(0),
+    noise: model.sampler.noiseState,
+    history: [],
+    best: null,
+    backend,
+  };
+}
+
+/** Reads the kept per-step terms back in one transfer and frees them. */
+async function drain(pending: ElboTerms[]): Promise<{ loss: number; recon: number; kl: number; count: number }> {
+  if (pending.length === 0) return { loss: 0, recon: 0, kl: 0, count: 0 };
+  const stacked = tf.tidy(() => tf.stack(pending.flatMap((t) => [t.loss, t.recon, t.kl])).reshape([-1, 3]).sum(0));
+  const [loss, recon, kl] = await stacked.data();
+  const count = pending.length;
+  tf.dispose([stacked, ...pending.flatMap((t) => [t.loss, t.recon, t.kl])]);
+  pending.length = 0;
+  return { loss, recon, kl, count };
+}
+
+export async function train(options: TrainOptions): Promise<TrainResult> {
+  const { config, runDir, data, backend, resume, hooks = [], shouldStop = () => false } = options;
+  const call = async <K extends keyof TrainerHooks>(name: K, ...args: Parameters<NonNullable<TrainerHooks[K]>>) => {
+    for (const hook of hooks) await (hook[name] as ((...a: unknown[]) => unknown) | undefined)?.(...args);
+  };
+  const schedule = new TemperatureSchedule(config.schedule);
+  const model = resume?.model ?? buildVae(config.model, config.seed, schedule.at(0));
+  const optimizer = tf.train.adam(config.learningRate);
+  if (resume?.optimizerWeights) await restoreOptimizer(optimizer, resume.optimizerWeights, model);
+  const state: TrainState = resume ? { ...resume.state, config, backend } : initialState(config, model, backend);
+
+  const train = data.train;
+  const stepsPerEpoch = batchesPerEpoch(train.count, config.batchSize, true);
+  if (stepsPerEpoch === 0) {
+    throw new Error(`the training set has ${train.count} images, fewer than one batch of ${config.batchSize}: lower --batch-size`);
+  }
+  const totalSteps = config.steps ?? config.epochs * stepsPerEpoch;
+  const validation = data.validation.count > 0 ? binarizeSet(data.validation, 'fixed', config.seed + VALIDATION_SEED_OFFSET) : null;
+  await call('onStart', { model, totalSteps, stepsPerEpoch, startStep: state.step, resumed: !!resume });
+
+  const pending: ElboTerms[] = [];
+  let windowStart = performance.now();
+  let windowImages = 0;
+  let epochStart = performance.now();
+  let status: TrainStatus = 'completed';
+  let message: string | null = null;
+
+  const save = async (which: 'latest' | 'best') => {
+    state.noise = model.sampler.noiseState;
+    const dir = path.join(runDir, which);
+    await saveCheckpoint(dir, model, optimizer, state);
+    await call('onCheckpoint', which, dir);
+  };
+
+  /** Reads pending metrics into the epoch sums; false if the loss is not finite. */
+  const flush = async (): Promise<boolean> => {
+    const sums = await drain(pending);
+    if (sums.count === 0) return true;
+    if (![sums.loss, sums.recon, sums.kl].every(Number.isFinite)) return false;
+    const now = performance.now();
+    const e = state.epochSums;
+    e.loss += sums.loss;
+    e.recon += sums.recon;
+    e.kl += sums.kl;
+    e.count += sums.count;
+    await call('onLog', {
+      step: state.step,
+      epoch: state.epoch,
+      batch: state.batchInEpoch,
+      batchesPerEpoch: stepsPerEpoch,
+      loss: sums.loss / sums.count,
+      recon: sums.recon / sums.count,
+      kl: sums.kl / sums.count,
+      tau: state.tau,
+      learningRate: learningRateAt(state.step - 1, config),
+      imagesPerSec: (windowImages * 1000) / (now - windowStart),
+    });
+    windowStart = performance.now();
+    windowImages = 0;
+    return true;
+  };
+
+  const endEpoch = async () => {
+    const e = state.epochSums;
+    e.seconds += (performance.now() - epochStart) / 1000;
+    let val: EvalResult | null = null;
+    if (validation) val = await evaluateVae(model, validation, data.validation.count, { seed: config.seed + VALIDATION_SEED_OFFSET });
+    const record: EpochRecord = {
+      epoch: state.epoch,
+      step: state.step,
+      tau: state.tau,
+      learning_rate: learningRateAt(state.step - 1, config),
+      train_loss: e.loss / e.count,
+      train_recon: e.recon / e.count,
+      train_kl: e.kl / e.count,
+      val_neg_elbo: val?.neg_elbo ?? null,
+      val_recon: val?.recon ?? null,
+      val_kl: val?.kl ?? null,
+      seconds: e.seconds,
+      images_per_sec: (e.count * config.batchSize) / e.seconds,
+    };
+    state.history.push(record);
+    if (state.batchInEpoch >= stepsPerEpoch) {
+      state.epoch++;
+      state.batchInEpoch = 0;
+    }
+    state.epochSums = { loss: 0, recon: 0, kl: 0, count: 0, seconds: 0 };
+    await call('onEpochEnd', record, model);
+    if (val && !Number.isFinite(val.neg_elbo)) return false;
+    const improved = val !== null && (state.best === null || val.neg_elbo < state.best.val_neg_elbo);
+    if (improved) state.best = { val_neg_elbo: val!.neg_elbo, step: state.step, epoch: record.epoch };
+    await save('latest');
+    if (improved) await save('best');
+    epochStart = performance.now();
+    return true;
+  };
+
+  outer: while (state.step < totalSteps) {
+    await call('onEpochStart', state.epoch, state.batchInEpoch, stepsPerEpoch);
+    epochStart = performance.now();
+    const batches = epochBatches(train, {
+      batchSize: config.batchSize,
+      seed: config.seed,
+      epoch: state.epoch,
+      binarization: 'dynamic',
+      dropLast: true,
+      startBatch: state.batchInEpoch,
+    });
+    for (const batch of batches) {
+      state.tau = schedule.at(state.step);
+      setLearningRate(optimizer, learningRateAt(state.step, config));
+      pending.push(trainStep(model, optimizer, batch.x, state.tau));
+      batch.x.dispose();
+      state.step++;
+      state.batchInEpoch++;
+      windowImages += config.batchSize;
+      hooks.forEach((h) => h.onStep?.(state.step, state.batchInEpoch));
+      const epochDone = state.batchInEpoch >= stepsPerEpoch;
+      const runDone = state.step >= totalSteps;
+      const stop = shouldStop();
+      if (state.step % config.logEvery === 0 || epochDone || runDone || stop) {
+        if (!(await flush())) {
+          status = 'diverged';
+          message = `the loss became NaN or infinite at step ${state.step}; stopped without saving (the last good checkpoint is in ${runDir}). Try a lower --learning-rate.`;
+          break outer;
+        }
+      }
+      if (stop) {
+        state.epochSums.seconds += (performance.now() - epochStart) / 1000;
+        await save('latest');
+        status = 'interrupted';
+        message = `stopped at step ${state.step}; resume with --resume ${runDir}`;
+        break outer;
+      }
+      if (epochDone || runDone) {
+        if (!(await endEpoch())) {
+          status = 'diverged';
+          message = `the validation -ELBO is not finite at step ${state.step}; stopped without saving this epoch. Try a lower --learning-rate.`;
+        }
+        if (status !== 'completed' || runDone) break outer;
+        continue outer;
+      }
+    }
+  }
+  await drain(pending);
+  optimizer.dispose();
+  const result: TrainResult = { status, state, model, message };
+  await call('onStop', result);
+  return result;
+}

@@ -1,0 +1,102 @@
+import { test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { readEventFile } from './helpers/tfevents_reader.js';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+const TINY = ['--train-size', '200', '--validation-size', '100', '--batch-size', '50', '--latent-vars', '6', '--categories', '4',
+  '--encoder-units', '32', '--decoder-units', '32', '--backend', 'wasm', '--no-progress'];
+
+function run(script: string, args: string[]) {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts', script), ...args], { cwd: ROOT, encoding: 'utf8' });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'catvae-cli-'));
+
+test('bad flags exit 2 with one message, and nothing is written', () => {
+  const dir = path.join(tmp(), 'run');
+  const cases: Array<[string[], RegExp]> = [
+    [['--bogus-flag'], /Unknown argument: bogus-flag/],
+    [['--tau0', '0.4', '--tau-min', '0.5'], /tauMin \(0\.5\) must not exceed tau0 \(0\.4\)/],
+    [['--batch-size', '-5'], /batch-size must be a positive integer, got -5/],
+    [['--categories', '1'], /categories \(K\) must be at least 2/],
+    [['--backend', 'tpu'], /Invalid values:[\s\S]*backend/],
+  ];
+  for (const [args, message] of cases) {
+    const r = run('train.ts', [...args, '--out', dir]);
+    assert.equal(r.code, 2, `${args.join(' ')}: exit ${r.code}\n${r.stderr}`);
+    assert.match(r.stderr, message);
+    assert.ok(!r.stderr.includes('    at '), 'no stack trace');
+    assert.ok(!fs.existsSync(dir), `${args.join(' ')} wrote ${dir}`);
+  }
+});
+
+test('train --json: the last stdout line is the summary; checkpoint and TensorBoard events are there', () => {
+  const dir = path.join(tmp(), 'run');
+  const r = run('train.ts', [...TINY, '--epochs', '2', '--log-every', '2', '--out', dir, '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const lines = r.stdout.trim().split('\n');
+  const summary = JSON.parse(lines.at(-1)!);
+  for (const key of ['steps', 'epochs', 'tau', 'train_loss', 'val_neg_elbo', 'images_per_sec', 'checkpoint', 'test_neg_elbo']) {
+    assert.ok(key in summary, `missing ${key}`);
+  }
+  assert.equal(summary.steps, 8);
+  assert.equal(summary.epochs, 2);
+  assert.ok(Number.isFinite(summary.test_neg_elbo));
+  assert.ok(fs.existsSync(path.join(summary.checkpoint, 'model.json')));
+  assert.match(r.stderr, /^backend: wasm/m, 'the backend line is printed');
+
+  const events = (run: string) => {
+    const folder = path.join(dir, 'logs', run);
+    return fs.readdirSync(folder).flatMap((f) => readEventFile(path.join(folder, f)));
+  };
+  const tags = (run: string) => new Set(events(run).flatMap((e) => e.summary?.map((v) => v.tag) ?? []));
+  const train = tags('train');
+  for (const tag of ['elbo/neg_elbo', 'elbo/recon', 'elbo/kl', 'schedule/tau', 'schedule/learning_rate', 'speed/images_per_sec',
+    'pictures/reconstructions', 'pictures/prior_samples', 'codes/logits', 'code_usage/var_00', 'config']) {
+    assert.ok(train.has(tag), `train events lack ${tag}`);
+  }
+  assert.ok(tags('validation').has('elbo/neg_elbo'));
+  assert.ok(fs.existsSync(path.join(dir, 'pictures', 'epoch-002-samples.png')));
+
+  const e = run('evaluate.ts', [dir, '--iw-samples', '20', '--test-size', '50', '--backend', 'wasm', '--json']);
+  assert.equal(e.code, 0, e.stderr);
+  const result = JSON.parse(e.stdout.trim().split('\n').at(-1)!);
+  for (const key of ['neg_elbo', 'recon', 'kl', 'nll_iw', 'iw_samples', 'examples', 'checkpoint']) assert.ok(key in result, `missing ${key}`);
+  assert.equal(result.examples, 50);
+  assert.ok(result.nll_iw < result.neg_elbo);
+});
+
+test('a missing checkpoint or an unloadable backend: one clear line, non-zero exit', () => {
+  const missing = run('evaluate.ts', [path.join(tmp(), 'none'), '--backend', 'wasm']);
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /^error: .*none: no such directory/m);
+  const gpu = run('train.ts', ['--backend', 'tensorflow-gpu', '--out', path.join(tmp(), 'run')]);
+  assert.notEqual(gpu.code, 0);
+  assert.match(gpu.stderr, /^error: backend 'tensorflow-gpu' cannot load: .*npm install @tensorflow\/tfjs-node-gpu/m);
+  assert.equal(gpu.stderr.trim().split('\n').length, 1, gpu.stderr);
+});
+
+test('Ctrl-C saves a checkpoint and exits 130; --resume finishes the run', async () => {
+  const dir = path.join(tmp(), 'run');
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts', 'train.ts'), ...TINY, '--epochs', '50',
+    '--log-every', '1', '--out', dir], { cwd: ROOT });
+  let stdout = '';
+  const code = await new Promise<number | null>((resolve) => {
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      if (/step 6\b/.test(stdout) && !child.killed) child.kill('SIGINT');
+    });
+    child.on('exit', (c) => resolve(c));
+  });
+  assert.equal(code, 130, stdout);
+  const state = JSON.parse(fs.readFileSync(path.join(dir, 'latest', 'state.json'), 'utf8'));
+  assert.ok(state.step >= 6 && state.step < 200, `saved at step ${state.step}`);
+  const resumed = run('train.ts', ['--resume', dir, '--epochs', '3', '--backend', 'wasm', '--no-progress', '--json']);
+  assert.equal(resumed.code, 0, resumed.stderr);
+  assert.equal(JSON.parse(resumed.stdout.trim().split('\n').at(-1)!).steps, 12);
+});
