@@ -6,6 +6,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ensureFileSystemHandlers } from './io/file_io.js';
+import { describeTfjsNodeGpu } from './gpu/tfjs_node_gpu.js';
+import { dlopenLibraries, nvidiaSmi } from './gpu/system_probes.js';
+import { loadWebGpu as loadWebGpuBackend, WebGpuUnavailable } from './gpu/webgpu.js';
 
 export const BACKENDS = ['tensorflow-gpu', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKENDS)[number];
@@ -31,7 +34,8 @@ export interface LoadedBackend {
   /** One short phrase for the user: device, SIMD/threads... */
   detail: string;
 }
-export type BackendLoader = () => Promise<LoadedBackend>;
+/** Loads one backend; `forced` is true when the user named it (not 'auto'). */
+export type BackendLoader = (forced: boolean) => Promise<LoadedBackend>;
 
 export interface BackendSelection extends LoadedBackend {
   name: BackendName;
@@ -89,12 +93,28 @@ async function loadWasm(options: WasmOptions): Promise<LoadedBackend> {
   return { tfName: 'wasm', detail: `${simd ? 'SIMD' : 'no SIMD'}, ${threads}` };
 }
 
-async function loadWebGpu(): Promise<LoadedBackend> {
-  throw new BackendUnavailable(
-    'webgpu',
-    'the webgpu packages are not installed',
-    `Install them with 'npm install webgpu @tensorflow/tfjs-backend-webgpu' (needs a Vulkan driver).`,
+/**
+ * tfjs-node-gpu, then the honest part: whether TensorFlow really created a
+ * GPU device, and if not, which CUDA/cuDNN libraries or driver it lacked.
+ */
+async function loadTensorflowGpu(): Promise<LoadedBackend> {
+  const loaded = await loadNative(
+    'tensorflow-gpu',
+    '@tensorflow/tfjs-node-gpu',
+    `Install it with 'npm install @tensorflow/tfjs-node-gpu' on a CUDA machine; ${CUDA_NEEDS}.`,
   );
+  const detail = await describeTfjsNodeGpu(tf.backend(), { libraries: dlopenLibraries, nvidiaSmi, env: process.env });
+  return { ...loaded, detail };
+}
+
+/** Experimental: tfjs-backend-webgpu on Dawn (npm 'webgpu'), both opt-in installs. */
+async function loadWebGpu(forced: boolean): Promise<LoadedBackend> {
+  try {
+    return { tfName: 'webgpu', detail: await loadWebGpuBackend(undefined, { allowSoftware: forced }) };
+  } catch (error) {
+    if (error instanceof WebGpuUnavailable) throw new BackendUnavailable('webgpu', error.reason, error.fix);
+    throw error;
+  }
 }
 
 async function loadCpu(): Promise<LoadedBackend> {
@@ -105,12 +125,7 @@ async function loadCpu(): Promise<LoadedBackend> {
 /** The real loaders; tests inject fakes in their place. */
 export function defaultLoaders(options: WasmOptions = {}): Record<BackendName, BackendLoader> {
   return {
-    'tensorflow-gpu': () =>
-      loadNative(
-        'tensorflow-gpu',
-        '@tensorflow/tfjs-node-gpu',
-        `Install it with 'npm install @tensorflow/tfjs-node-gpu' on a CUDA machine; ${CUDA_NEEDS}.`,
-      ),
+    'tensorflow-gpu': loadTensorflowGpu,
     tensorflow: () =>
       loadNative('tensorflow', '@tensorflow/tfjs-node', `Install it with 'npm install @tensorflow/tfjs-node' (downloads libtensorflow 2.9.1).`),
     webgpu: loadWebGpu,
@@ -145,7 +160,7 @@ export async function selectBackend(
   const skipped: BackendSelection['skipped'] = [];
   for (const name of order) {
     try {
-      const loaded = await loaders[name]();
+      const loaded = await loaders[name](choice !== 'auto');
       await tf.ready();
       ensureFileSystemHandlers();
       return { name, ...loaded, skipped, summary: summarize(name, loaded, skipped) };
