@@ -43,6 +43,8 @@ export function randomSeed(): number {
  * passes PractRand, and is about as fast as a JS generator gets.
  */
 export class Rng {
+  // The state is kept as int32 (| 0), which V8 stores unboxed; only outputs
+  // are made unsigned. Unsigned state words above 2^31 would be heap doubles.
   private a: number;
   private b: number;
   private c: number;
@@ -50,21 +52,21 @@ export class Rng {
 
   constructor(seed: number, ...keys: number[]) {
     const s = deriveSeed(seed, ...keys);
-    this.a = 0x9e3779b9;
-    this.b = 0x243f6a88;
-    this.c = 0xb7e15162;
-    this.d = s;
+    this.a = 0x9e3779b9 | 0;
+    this.b = 0x243f6a88 | 0;
+    this.c = 0xb7e15162 | 0;
+    this.d = s | 0;
     for (let i = 0; i < 12; i++) this.nextUint32();
   }
 
   nextUint32(): number {
-    const t = (((this.a + this.b) >>> 0) + this.d) >>> 0;
-    this.d = (this.d + 1) >>> 0;
+    const t = (((this.a + this.b) | 0) + this.d) | 0;
+    this.d = (this.d + 1) | 0;
     this.a = this.b ^ (this.b >>> 9);
-    this.b = (this.c + (this.c << 3)) >>> 0;
+    this.b = (this.c + (this.c << 3)) | 0;
     this.c = (this.c << 21) | (this.c >>> 11);
-    this.c = (this.c + t) >>> 0;
-    return t;
+    this.c = (this.c + t) | 0;
+    return t >>> 0;
   }
 
   /** Uniform on the OPEN interval (0, 1): never exactly 0 or 1. */
