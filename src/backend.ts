@@ -78,10 +78,18 @@ async function loadNative(name: 'tensorflow-gpu' | 'tensorflow', pkg: string, in
   return { tfName: 'tensorflow', detail: 'native libtensorflow' };
 }
 
+/** The wasm backend starts once per process; its speed-ups are installed before that. */
+let wasmPrepared = false;
+
 async function loadWasm(options: WasmOptions): Promise<LoadedBackend> {
+  let threadsInUse: () => number;
   try {
-    const wasm = await import('@tensorflow/tfjs-backend-wasm');
-    if (options.threads !== undefined) wasm.setThreadsCount(options.threads);
+    await import('@tensorflow/tfjs-backend-wasm');
+    // Transposed products, threads in Node, fused Adam: see src/wasm.
+    const speedups = await import('./wasm/index.js');
+    if (!wasmPrepared) speedups.installWasmSpeedups({ threads: options.threads });
+    wasmPrepared = true;
+    threadsInUse = speedups.wasmThreadsInUse;
   } catch (error) {
     throw new BackendUnavailable('wasm', `@tensorflow/tfjs-backend-wasm did not load (${firstLine(error)})`, `Run 'npm install'.`);
   }
@@ -89,8 +97,8 @@ async function loadWasm(options: WasmOptions): Promise<LoadedBackend> {
     throw new BackendUnavailable('wasm', 'the WebAssembly module did not initialise', `Use Node 20 or newer, or --backend cpu.`);
   }
   const simd = tf.env().getBool('WASM_HAS_SIMD_SUPPORT');
-  const threads = tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT') ? 'threaded' : '1 thread';
-  return { tfName: 'wasm', detail: `${simd ? 'SIMD' : 'no SIMD'}, ${threads}` };
+  const threads = threadsInUse();
+  return { tfName: 'wasm', detail: `${simd ? 'SIMD' : 'no SIMD'}, ${threads} thread${threads === 1 ? '' : 's'}` };
 }
 
 /**

@@ -83,20 +83,21 @@ test('a missing checkpoint or an unloadable backend: one clear line, non-zero ex
 
 test('Ctrl-C saves a checkpoint and exits 130; --resume finishes the run', async () => {
   const dir = path.join(tmp(), 'run');
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts', 'train.ts'), ...TINY, '--epochs', '50',
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts', 'train.ts'), ...TINY, '--epochs', '1000',
     '--log-every', '1', '--out', dir], { cwd: ROOT });
   let stdout = '';
   const code = await new Promise<number | null>((resolve) => {
     child.stdout.on('data', (chunk: Buffer) => {
       stdout += chunk.toString();
-      if (/step 6\b/.test(stdout) && !child.killed) child.kill('SIGINT');
+      if (/^epoch 2\/1000 /m.test(stdout) && !child.killed) child.kill('SIGINT');
     });
     child.on('exit', (c) => resolve(c));
   });
   assert.equal(code, 130, stdout);
   const state = JSON.parse(fs.readFileSync(path.join(dir, 'latest', 'state.json'), 'utf8'));
-  assert.ok(state.step >= 6 && state.step < 200, `saved at step ${state.step}`);
-  const resumed = run('train.ts', ['--resume', dir, '--epochs', '3', '--backend', 'wasm', '--no-progress', '--json']);
+  assert.ok(state.step >= 8 && state.step < 4000, `saved at step ${state.step}`);
+  const epochs = Math.ceil(state.step / 4) + 1;
+  const resumed = run('train.ts', ['--resume', dir, '--epochs', String(epochs), '--backend', 'wasm', '--no-progress', '--json']);
   assert.equal(resumed.code, 0, resumed.stderr);
-  assert.equal(JSON.parse(resumed.stdout.trim().split('\n').at(-1)!).steps, 12);
+  assert.equal(JSON.parse(resumed.stdout.trim().split('\n').at(-1)!).steps, epochs * 4);
 });

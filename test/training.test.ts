@@ -80,7 +80,14 @@ test('checkpoints: saved and loaded back with the same outputs, temperature, noi
     const x = tf.tensor2d(binarizeSet(data.test, 'fixed', 1).subarray(0, 10 * 784), [10, 784]);
     const a = (result.model.vae.predict(x) as tf.Tensor[])[0].dataSync();
     const b = (loaded.model.vae.predict(x) as tf.Tensor[])[0].dataSync();
-    assert.deepEqual(Array.from(b), Array.from(a));
+    let diff = 0;
+    a.forEach((v, i) => (diff = Math.max(diff, Math.abs(v - b[i]))));
+    // The same weights; the wasm matmul may order a product's sums differently on a weight's first use.
+    assert.ok(diff < 1e-4, `outputs differ by ${diff}`);
+    assert.deepEqual(
+      loaded.model.vae.getWeights().map((w) => Array.from(w.dataSync())),
+      result.model.vae.getWeights().map((w) => Array.from(w.dataSync())),
+    );
     // Adam: iterations, then one first and one second moment per variable, in the variables' order.
     const vars = trainableVariables(loaded.model);
     assert.equal(loaded.optimizerWeights!.length, 1 + 2 * vars.length);

@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { selectBackend, type BackendChoice } from '../backend.js';
+import { defaultLoaders, selectBackend, type BackendChoice } from '../backend.js';
 import { binarizeSet, loadDataset, type Dataset } from '../data/index.js';
 import { loadCheckpoint, type LoadedCheckpoint } from '../model/checkpoint.js';
 import { evaluateVae, TEST_SEED, type EvalResult } from '../model/evaluate.js';
@@ -54,7 +54,7 @@ export async function trainCommand(argv?: string[]): Promise<number> {
   const say = (line: string) => out.write(`${line}\n`);
 
   let resume: LoadedCheckpoint | undefined;
-  const backend = await selectBackend(args.backend as BackendChoice);
+  const backend = await selectBackend(args.backend as BackendChoice, defaultLoaders({ threads: args.threads }));
   say(backend.summary);
   if (args.resume !== undefined) resume = await loadCheckpoint(args.resume, 'latest');
   const config = configFromArgs(args as TrainArgs, resume?.state.config);

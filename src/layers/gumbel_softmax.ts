@@ -134,8 +134,12 @@ export class GumbelSoftmax extends tf.layers.Layer {
     this.noiseCalls = state.calls;
   }
 
-  /** Draws the next Gumbel noise tensor of the stream (seed, call index). */
-  private nextNoise(shape: number[]): tf.Tensor {
+  /**
+   * Draws the next Gumbel noise tensor of the layer's stream (seed, call
+   * index), as a training call would: for training code that computes the
+   * sample itself (the VAE's hand-written step) and must replay the same noise.
+   */
+  drawNoise(shape: number[]): tf.Tensor {
     return sampleGumbel(shape, new Rng(this.noiseSeed, this.noiseCalls++));
   }
 
@@ -151,14 +155,14 @@ export class GumbelSoftmax extends tf.layers.Layer {
       const logits = Array.isArray(inputs) ? inputs[0] : inputs;
       const training = kwargs['training'] === true;
       if (training) {
-        const y = relaxedOneHot(logits, this.nextNoise(logits.shape), this.tau(), this.axis);
+        const y = relaxedOneHot(logits, this.drawNoise(logits.shape), this.tau(), this.axis);
         return this.hard ? straightThrough(y, this.axis) : y;
       }
       switch (this.inferenceMode) {
         case 'argmax':
           return oneHotArgmax(logits, this.axis);
         case 'sample':
-          return oneHotArgmax(tf.add(logits, this.nextNoise(logits.shape)), this.axis);
+          return oneHotArgmax(tf.add(logits, this.drawNoise(logits.shape)), this.axis);
         case 'softmax':
           return softmaxAlong(logits, this.axis);
       }

@@ -45,7 +45,8 @@ export interface TrainState {
   epoch: number;
   batchInEpoch: number;
   /** Running sums of the epoch in progress (for an interrupted epoch). */
-  epochSums: { loss: number; recon: number; kl: number; count: number; seconds: number };
+  /** `count` steps had their loss measured, out of `steps`. */
+  epochSums: { loss: number; recon: number; kl: number; count: number; steps: number; seconds: number };
   tau: number;
   noise: { seed: number; calls: number };
   history: EpochRecord[];

@@ -1,0 +1,105 @@
+/**
+ * Runs bench/pytorch_reference.py: finds a Python with torch, picks the
+ * OpenBLAS set-up, and parses the result.
+ *
+ * Two OpenBLAS settings matter a lot on these machines, so unless the
+ * environment fixes them, short trials pick the fastest and catvae is
+ * compared against the strongest reference:
+ * - OPENBLAS_CORETYPE: OpenBLAS 0.3.21 (Debian 12) does not recognise recent
+ *   Xeons and falls back to older kernels (we saw Haswell, and Prescott at
+ *   1/20 the speed) unless told SkylakeX.
+ * - OPENBLAS_NUM_THREADS: OpenBLAS's own threads spin next to torch's
+ *   OpenMP threads; 2 + 2 on 2 cores ran 2.4x slower than 2 + 1.
+ */
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { RunResult } from './run_spec.js';
+
+const SCRIPT = fileURLToPath(new URL('./pytorch_reference.py', import.meta.url));
+/** Tried in order: the PATH's python3 may be a pyenv one without Debian's torch. */
+const PYTHONS = ['python3', '/usr/bin/python3'];
+
+export interface TorchOptions {
+  python?: string;
+  batch: number;
+  latentVars: number;
+  categories: number;
+  seconds: number;
+  threads: number;
+  images: string | null;
+  flushDenormal: boolean;
+  /** OPENBLAS_CORETYPE to use; undefined: the environment's, or the fastest in a trial. */
+  coretype?: string;
+}
+
+/** The OpenBLAS environment of a reference run (null: leave OpenBLAS its default). */
+export interface BlasSetup {
+  coretype: string | null;
+  threads: number | null;
+}
+
+/** A python that can `import torch`, or null. */
+export function findTorchPython(preferred?: string): string | null {
+  for (const python of preferred ? [preferred] : PYTHONS) {
+    const probe = spawnSync(python, ['-c', 'import torch'], { encoding: 'utf8', timeout: 60_000 });
+    if (probe.status === 0) return python;
+  }
+  return null;
+}
+
+function hasAvx512(): boolean {
+  try {
+    return /\bavx512f\b/.test(readFileSync('/proc/cpuinfo', 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+export function runTorch(python: string, o: TorchOptions, setup: BlasSetup, seconds = o.seconds): RunResult {
+  const env = { ...process.env };
+  if (setup.coretype) env.OPENBLAS_CORETYPE = setup.coretype;
+  else delete env.OPENBLAS_CORETYPE;
+  if (setup.threads) env.OPENBLAS_NUM_THREADS = String(setup.threads);
+  const args = [SCRIPT, '--batch', String(o.batch), '--latent-vars', String(o.latentVars), '--categories', String(o.categories)];
+  args.push('--seconds', String(seconds), '--threads', String(o.threads), '--flush-denormal', o.flushDenormal ? '1' : '0');
+  if (o.images) args.push('--images', o.images);
+  const run = spawnSync(python, args, { env, encoding: 'utf8', timeout: (seconds + 300) * 1000 });
+  const line = run.stdout?.trim().split('\n').pop();
+  if (run.status !== 0 || !line) throw new Error(`the PyTorch reference failed: ${(run.stderr || run.error?.message || '').trim().split('\n').pop()}`);
+  const r = JSON.parse(line);
+  const blas = `${r.blas.library}${r.blas.coretype ? ` ${r.blas.coretype}` : ''}${r.blas.threads ? ` (${r.blas.threads} BLAS threads)` : ''}`;
+  return {
+    impl: 'pytorch',
+    label: 'pytorch',
+    backend: 'pytorch',
+    detail: `torch ${r.torch}, ${r.threads} threads, ${blas}${r.flushDenormal ? ', flush denormal' : ''}`,
+    batch: r.batch,
+    steps: r.steps,
+    seconds: r.seconds,
+    msPerStep: r.msPerStep,
+    imagesPerSecond: r.imagesPerSecond,
+    peakRssMiB: r.peakRssMiB,
+    finalLoss: r.finalLoss,
+    blas: { library: r.blas.library, coretype: r.blas.coretype, threads: r.blas.threads, OPENBLAS_CORETYPE: r.blas.OPENBLAS_CORETYPE },
+    flushDenormal: r.flushDenormal,
+  };
+}
+
+/**
+ * The OpenBLAS set-up for the reference: what the options or environment fix,
+ * else the fastest of the candidates in 4-second trials at batch 100 (core
+ * type: OpenBLAS's own choice, and SkylakeX on AVX-512 CPUs; BLAS threads:
+ * 1 and torch's thread count). Returns the trials for the report.
+ */
+export function chooseBlasSetup(python: string, o: TorchOptions): { setup: BlasSetup; trials: Array<{ setup: BlasSetup; result: RunResult }> } {
+  const envThreads = process.env.OPENBLAS_NUM_THREADS ? Number(process.env.OPENBLAS_NUM_THREADS) : undefined;
+  const fixedCore = o.coretype !== undefined ? o.coretype || null : process.env.OPENBLAS_CORETYPE;
+  const cores = fixedCore !== undefined ? [fixedCore] : hasAvx512() ? [null, 'SkylakeX'] : [null];
+  const threads = envThreads !== undefined ? [envThreads] : [...new Set([1, o.threads])];
+  const candidates = cores.flatMap((coretype) => threads.map((t) => ({ coretype, threads: t })));
+  if (candidates.length === 1) return { setup: candidates[0], trials: [] };
+  const trials = candidates.map((setup) => ({ setup, result: runTorch(python, { ...o, batch: 100 }, setup, 4) }));
+  const best = trials.reduce((a, b) => (b.result.imagesPerSecond > a.result.imagesPerSecond ? b : a));
+  return { setup: best.setup, trials };
+}

@@ -1,0 +1,177 @@
+/**
+ * `npm run bench`: steady-state training throughput of the default VAE on
+ * each available backend at batch 100 and 1000, and of the same model in
+ * PyTorch when `import torch` works, all in one invocation (these shared
+ * machines drift 10-30% between sittings: compare only within one run).
+ * Each run is a child process (bench/measure_child.ts); --rounds repeats the
+ * whole set, interleaved, and reports medians.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { cliParser } from '../src/cli/parser.js';
+import { CliError, EXIT_USAGE, runCli } from '../src/cli/run.js';
+import { mnistDataDir } from '../src/data/index.js';
+import { DEFAULT_VAE_CONFIG } from '../src/model/config.js';
+import { defaultWasmThreads } from '../src/wasm/index.js';
+import { chooseBlasSetup, findTorchPython, runTorch, type BlasSetup, type TorchOptions } from '../bench/pytorch.js';
+import { formatTable, summarize } from '../bench/report.js';
+import { VARIANTS, type RunResult, type RunSpec, type Variant } from '../bench/run_spec.js';
+
+const CHILD = fileURLToPath(new URL('../bench/measure_child.ts', import.meta.url));
+const NATIVE = { tensorflow: '@tensorflow/tfjs-node', 'tensorflow-gpu': '@tensorflow/tfjs-node-gpu' } as const;
+
+/** 'auto': wasm and cpu always; the native backends when their package is installed. */
+function availableBackends(): string[] {
+  const require = createRequire(import.meta.url);
+  const native = Object.entries(NATIVE).filter(([, pkg]) => {
+    try {
+      require.resolve(pkg);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+  return [...native.map(([name]) => name), 'wasm', 'cpu'];
+}
+
+function runChild(spec: RunSpec): RunResult {
+  const child = spawnSync(process.execPath, [...process.execArgv, CHILD, JSON.stringify(spec)], {
+    encoding: 'utf8',
+    timeout: (spec.seconds + spec.warmupSeconds + 600) * 1000,
+    maxBuffer: 16 << 20,
+  });
+  const line = child.stdout?.trim().split('\n').pop();
+  if (child.status === 0 && line?.startsWith('{')) return JSON.parse(line) as RunResult;
+  const why = (child.stderr || child.error?.message || `exit ${child.status}`).trim().split('\n').filter((l) => !/already registered/.test(l)).pop();
+  return {
+    impl: 'catvae',
+    label: `${spec.backend}:${spec.variant}`,
+    backend: spec.backend,
+    variant: spec.variant,
+    detail: '',
+    batch: spec.batch,
+    steps: 0,
+    seconds: 0,
+    msPerStep: NaN,
+    imagesPerSecond: NaN,
+    peakRssMiB: NaN,
+    error: why ?? 'no output',
+  };
+}
+
+async function main(): Promise<number> {
+  const args = await cliParser('npm run bench -- [options]\n\nTraining throughput of the default VAE, per backend, against PyTorch.')
+    .options({
+      backends: { type: 'array', string: true, default: ['auto'], describe: `Backends to run (auto: ${availableBackends().join(', ')})` },
+      batch: { type: 'array', number: true, default: [100, 1000], describe: 'Batch sizes' },
+      seconds: { type: 'number', default: 15, describe: 'Measured seconds per run, after warm-up' },
+      'warmup-seconds': { type: 'number', default: 3, describe: 'Warm-up seconds per run (at least 2 steps)' },
+      'latent-vars': { type: 'number', default: DEFAULT_VAE_CONFIG.latentVars, describe: 'N' },
+      categories: { type: 'number', default: DEFAULT_VAE_CONFIG.categories, describe: 'K' },
+      threads: { type: 'number', default: defaultWasmThreads(), describe: 'wasm threads (and PyTorch threads)' },
+      variants: {
+        type: 'array',
+        string: true,
+        default: ['catvae'],
+        describe: `wasm set-ups to compare: ${Object.keys(VARIANTS).join(', ')}, or all`,
+      },
+      rounds: { type: 'number', default: 1, describe: 'Repeat the whole set, interleaved; report medians' },
+      'log-every': { type: 'number', default: 100, describe: 'Read the loss back every this many steps' },
+      'random-data': { type: 'boolean', default: false, describe: 'Random binary images instead of MNIST' },
+      torch: { type: 'boolean', default: true, describe: 'Run the PyTorch reference when torch imports' },
+      python: { type: 'string', describe: 'Python with torch (default: python3, then /usr/bin/python3)' },
+      'openblas-coretype': { type: 'string', describe: "OPENBLAS_CORETYPE for the reference ('' = OpenBLAS's own choice; default: the fastest in a trial)" },
+      'flush-denormal': { type: 'boolean', default: true, describe: 'torch.set_flush_denormal in the reference' },
+      json: { type: 'boolean', default: false, describe: 'Print JSON instead of the table' },
+    })
+    .parseAsync();
+
+  const variants = (args.variants as string[]).includes('all') ? (Object.keys(VARIANTS) as Variant[]) : (args.variants as Variant[]);
+  for (const v of variants) if (!(v in VARIANTS)) throw new CliError(`unknown variant '${v}': use ${Object.keys(VARIANTS).join(', ')}, all`, EXIT_USAGE);
+  const backends = (args.backends as string[]).flatMap((b) => (b === 'auto' ? availableBackends() : [b]));
+  const batches = args.batch as number[];
+  let images: string | null = null;
+  if (!args['random-data']) {
+    const file = join(mnistDataDir(), 'train-images-idx3-ubyte');
+    if (existsSync(file)) images = file;
+    else process.stderr.write(`note: ${file} not found; using random binary images\n`);
+  }
+  const base = {
+    latentVars: args['latent-vars'],
+    categories: args.categories,
+    seconds: args.seconds,
+    warmupSteps: 2,
+    warmupSeconds: args['warmup-seconds'],
+    threads: args.threads,
+    logEvery: args['log-every'],
+    images,
+  };
+  const specs: RunSpec[] = [];
+  for (const batch of batches) {
+    for (const backend of backends) {
+      for (const variant of backend === 'wasm' ? variants : (['catvae'] as Variant[])) specs.push({ ...base, backend, variant, batch });
+    }
+  }
+
+  const log = (s: string) => process.stderr.write(`${s}\n`);
+  let python: string | null = null;
+  let blas: BlasSetup = { coretype: null, threads: null };
+  const torchOptions: Omit<TorchOptions, 'batch'> = {
+    latentVars: base.latentVars,
+    categories: base.categories,
+    seconds: base.seconds,
+    threads: base.threads,
+    images,
+    flushDenormal: args['flush-denormal'],
+    coretype: args['openblas-coretype'],
+  };
+  const results: RunResult[] = [];
+  if (args.torch) {
+    python = findTorchPython(args.python);
+    if (!python) log('PyTorch reference skipped: no python3 can import torch (apt-get install python3-torch libopenblas0)');
+    else {
+      const choice = chooseBlasSetup(python, { ...torchOptions, batch: 100 });
+      blas = choice.setup;
+      for (const { setup, result } of choice.trials) {
+        const core = `${result.blas?.coretype ?? '?'}${setup.coretype ? '' : ' (its own choice)'}`;
+        log(`PyTorch trial (4 s, batch 100): OpenBLAS ${core}, ${setup.threads} BLAS thread(s): ${result.imagesPerSecond.toFixed(0)} img/s`);
+      }
+      log(`PyTorch reference: ${python}, OPENBLAS_CORETYPE=${blas.coretype ?? '(unset)'}, OPENBLAS_NUM_THREADS=${blas.threads ?? '(unset)'}`);
+    }
+  }
+
+  for (let round = 0; round < args.rounds; round++) {
+    for (const batch of batches) {
+      for (const spec of specs.filter((s) => s.batch === batch)) {
+        log(`round ${round + 1}/${args.rounds}: ${spec.backend}:${spec.variant} batch ${batch}...`);
+        results.push(runChild(spec));
+      }
+      if (python) {
+        log(`round ${round + 1}/${args.rounds}: pytorch batch ${batch}...`);
+        try {
+          results.push(runTorch(python, { ...torchOptions, batch }, blas));
+        } catch (error) {
+          results.push({ impl: 'pytorch', label: 'pytorch', backend: 'pytorch', detail: '', batch, steps: 0, seconds: 0, msPerStep: NaN, imagesPerSecond: NaN, peakRssMiB: NaN, error: (error as Error).message });
+        }
+      }
+    }
+  }
+
+  const rows = summarize(results);
+  if (args.json) {
+    process.stdout.write(`${JSON.stringify({ config: { ...base, batches, variants, backends, python, openblas: blas }, rows, runs: results }, null, 2)}\n`);
+  } else {
+    const { latentVars: n, categories: k } = base;
+    process.stdout.write(
+      `catvae bench: VAE 784-512-256-(${n}x${k})-256-512-784, Adam 1e-3, ${images ? 'binarised MNIST' : 'random binary images'}; ` +
+        `median ms/step after warm-up, img/s over >= ${base.seconds} s, ${args.rounds} round(s)\n\n${formatTable(rows)}\n`,
+    );
+  }
+  // Other backends may be absent or slow; the wasm run is the one that must work.
+  return rows.some((r) => r.error && r.label.startsWith('wasm:')) ? 1 : 0;
+}
+
+await runCli(main);

@@ -1,0 +1,133 @@
+/**
+ * The VAE's training step with its backward pass written out by hand: the
+ * same loss, gradients and update as the tape-based step (tf.variableGrads),
+ * in about a third of the kernels. test/fast_step.test.ts checks the
+ * gradients against the tape's.
+ *
+ * Why it is faster:
+ * - no tape, so each dense layer keeps its fused matmul + bias + ReLU forward
+ *   (tfjs unfuses the activation whenever a gradient is recorded);
+ * - the gradients of the Bernoulli loss (sigmoid(z) - x), of the softmax and
+ *   of the KL are closed forms over [B*N, K];
+ * - the first layer's input is binarised pixels (~13% ones): it adds rows of
+ *   W only where x is 1, forward and for dW (src/wasm/sparse_dense.ts; plain
+ *   dense ops on other backends or for dense inputs).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { oneHotArgmax } from '../layers/gumbel_noise.js';
+import { sparseInputDense, sparseInputKernelGrad } from '../wasm/sparse_dense.js';
+import { bernoulliNll, categoricalKlToUniform, type ElboTerms } from './loss.js';
+import { trainableVariables, type CategoricalVae } from './vae.js';
+
+interface Dense {
+  kernel: tf.Variable;
+  bias: tf.Variable;
+  relu: boolean;
+}
+
+/** The dense layers of the encoder or decoder, input side first. */
+function denseLayers(model: CategoricalVae, part: 'encoder' | 'decoder'): Dense[] {
+  const units = part === 'encoder' ? model.config.encoderUnits : model.config.decoderUnits;
+  const names = [...units.map((_, i) => `${part}_hidden_${i + 1}`), `${part}_logits`];
+  return names.map((name, i) => {
+    const [kernel, bias] = model.vae.getLayer(name).trainableWeights.map((w) => w.read() as tf.Variable);
+    return { kernel, bias, relu: i < units.length };
+  });
+}
+
+/** The hand-written step applies to every catvae VAE whose temperature is not learned. */
+export function supportsFastStep(model: CategoricalVae): boolean {
+  return !model.sampler.learnTemperature;
+}
+
+/** Forward through a stack, keeping each layer's input for the backward pass. */
+function forward(layers: Dense[], x: tf.Tensor2D, inputs: tf.Tensor2D[], sparseInput: boolean): tf.Tensor2D {
+  let h = x;
+  layers.forEach((l, i) => {
+    inputs.push(h);
+    const activation = l.relu ? 'relu' : 'linear';
+    const [w, b] = [l.kernel as tf.Tensor2D, l.bias as tf.Tensor1D];
+    h = i === 0 && sparseInput ? sparseInputDense(h, w, b, activation) : (tf.fused.matMul({ a: h, b: w, bias: b, activation }) as tf.Tensor2D);
+  });
+  return h;
+}
+
+/** Backward through a stack from d(output), filling `grads`; returns d(input) when asked. */
+function backward(layers: Dense[], inputs: tf.Tensor2D[], d: tf.Tensor2D, grads: tf.NamedTensorMap, sparseInput: boolean): tf.Tensor2D {
+  for (let i = layers.length - 1; i >= 0; i--) {
+    const { kernel, bias } = layers[i];
+    const input = inputs[i];
+    grads[kernel.name] = i === 0 && sparseInput ? sparseInputKernelGrad(input, d) : tf.matMul(input, d, true, false);
+    grads[bias.name] = tf.sum(d, 0);
+    if (i === 0 && sparseInput) break; // d(pixels) is not needed
+    d = tf.matMul(d, kernel as tf.Tensor2D, false, true);
+    // The input of layer i is the ReLU output of layer i-1: d passes where it was > 0.
+    if (i > 0 && layers[i - 1].relu) d = tf.mul(d, tf.step(input));
+  }
+  return d;
+}
+
+/**
+ * Gradients of the batch-mean negative ELBO with respect to the VAE's
+ * trainable variables (keyed by variable name), for images x [B, D], Gumbel
+ * noise [B, N, K] and temperature tau; and the loss terms when `metrics` is
+ * set. The gradients do not need the loss itself, whose softplus over every
+ * pixel is the costliest elementwise kernel of the step on wasm.
+ */
+export function fastGradients(
+  model: CategoricalVae,
+  x: tf.Tensor2D,
+  noise: tf.Tensor,
+  tau: number,
+  metrics = true,
+): { grads: tf.NamedTensorMap; terms: ElboTerms | null } {
+  const { latentVars: n, categories: k } = model.config;
+  const batch = x.shape[0];
+  const encoder = denseLayers(model, 'encoder');
+  const decoder = denseLayers(model, 'decoder');
+  const grads: tf.NamedTensorMap = {};
+  const terms = tf.tidy((): ElboTerms => {
+    const flat = [batch * n, k];
+    const encoderInputs: tf.Tensor2D[] = [];
+    const logits = forward(encoder, x, encoderInputs, true);
+    // y = softmax((logits + g) / tau), per variable.
+    const y = tf.softmax(tf.reshape(tf.mul(tf.add(logits, tf.reshape(noise, logits.shape)), 1 / tau), flat));
+    // Straight-through: the decoder sees one_hot(argmax y); the gradient flows to y unchanged.
+    const codes = model.config.hard ? oneHotArgmax(y) : y;
+    const decoderInputs: tf.Tensor2D[] = [];
+    const xLogits = forward(decoder, tf.reshape(codes, [batch, n * k]), decoderInputs, false);
+
+    // d/dz of mean_b sum_pixels BCE(z, x) = (sigmoid(z) - x) / B
+    const dz = tf.mul(tf.sub(tf.sigmoid(xLogits), x), 1 / batch) as tf.Tensor2D;
+    const dy = tf.reshape(backward(decoder, decoderInputs, dz, grads, false), flat);
+    // y = softmax(u / tau): du = y * (dy - sum_k dy * y) / tau
+    const dyy = tf.mul(dy, y);
+    const dSample = tf.mul(tf.sub(dyy, tf.mul(y, tf.sum(dyy, -1, true))), 1 / tau);
+    // KL(q || U) = sum_k q log q + log K: dKL/dlogits = q * (log q - sum_k q log q), / B for the mean
+    const logQ = tf.logSoftmax(tf.reshape(logits, flat));
+    const q = tf.exp(logQ);
+    const dKl = tf.mul(q, tf.sub(logQ, tf.sum(tf.mul(q, logQ), -1, true)));
+    const dLogits = tf.reshape(tf.add(dSample, tf.mul(dKl, 1 / batch)), [batch, n * k]) as tf.Tensor2D;
+    backward(encoder, encoderInputs, dLogits, grads, true);
+    Object.values(grads).forEach((g) => tf.keep(g));
+    // tidy keeps only tensors it returns: an empty object stands for "no terms".
+    if (!metrics) return {} as ElboTerms;
+    const recon = bernoulliNll(x, xLogits).mean() as tf.Scalar;
+    const kl = categoricalKlToUniform(tf.reshape(logits, [batch, n, k]) as tf.Tensor3D).mean() as tf.Scalar;
+    return { loss: tf.add(recon, kl) as tf.Scalar, recon, kl };
+  });
+  // Adam keys its moments by position in this map: the order must be that of trainableVariables.
+  const ordered: tf.NamedTensorMap = {};
+  for (const v of trainableVariables(model)) ordered[v.name] = grads[v.name];
+  return { grads: ordered, terms: metrics ? terms : null };
+}
+
+/** One step: the noise of the sampler's stream, the hand-written gradients, the optimizer's update. */
+export function fastTrainStep(model: CategoricalVae, optimizer: tf.Optimizer, x: tf.Tensor2D, tau: number, metrics = true): ElboTerms | null {
+  const { latentVars: n, categories: k } = model.config;
+  const noise = model.sampler.drawNoise([x.shape[0], n, k]);
+  const { grads, terms } = fastGradients(model, x, noise, tau, metrics);
+  optimizer.applyGradients(grads);
+  tf.dispose([noise, ...Object.values(grads)]);
+  return terms;
+}

@@ -1,0 +1,121 @@
+/**
+ * Just enough of the WebAssembly binary format to assemble the few small
+ * SIMD functions of simd_kernels.ts at run time: readable instructions in
+ * the source instead of an opaque binary. Spec: "Binary Format" of the
+ * WebAssembly core specification and its SIMD opcode table.
+ */
+
+/** Unsigned LEB128, as the format encodes sizes, indices and opcodes. */
+export function uleb(n: number): number[] {
+  const out: number[] = [];
+  do {
+    let byte = n & 0x7f;
+    n >>>= 7;
+    if (n !== 0) byte |= 0x80;
+    out.push(byte);
+  } while (n !== 0);
+  return out;
+}
+
+const name = (s: string): number[] => [...uleb(s.length), ...Buffer.from(s, 'utf8')];
+const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
+const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
+
+export const I32 = 0x7f;
+export const F32 = 0x7d;
+export const V128 = 0x7b;
+
+/** Core instructions used here. */
+export const op = {
+  block: [0x02, 0x40],
+  loop: [0x03, 0x40],
+  end: [0x0b],
+  br: (depth: number) => [0x0c, ...uleb(depth)],
+  brIf: (depth: number) => [0x0d, ...uleb(depth)],
+  get: (local: number) => [0x20, ...uleb(local)],
+  set: (local: number) => [0x21, ...uleb(local)],
+  i32: (value: number) => [0x41, ...sleb(value)],
+  ifVoid: [0x04, 0x40],
+  /** if with a v128 result (both arms leave one). */
+  ifV128: [0x04, 0x7b],
+  else: [0x05],
+  i32And: [0x71],
+  i32Add: [0x6a],
+  /** f32.load with alignment hint 4 bytes, offset 0. */
+  f32Load: [0x2a, 0x02, 0x00],
+  /** i32.load with alignment hint 4 bytes, offset 0. */
+  i32Load: [0x28, 0x02, 0x00],
+  i32LoadAt: (offset: number) => [0x28, 0x02, ...uleb(offset)],
+  f32Ne: [0x5c],
+  i32Mul: [0x6c],
+  i32GeU: [0x4f],
+  i32LtU: [0x49],
+  select: [0x1b],
+  f32: (value: number) => [0x43, ...new Uint8Array(Float32Array.of(value).buffer)],
+};
+
+/** Signed LEB128 (i32.const immediates). */
+function sleb(n: number): number[] {
+  const out: number[] = [];
+  for (;;) {
+    const byte = n & 0x7f;
+    n >>= 7;
+    if ((n === 0 && (byte & 0x40) === 0) || (n === -1 && (byte & 0x40) !== 0)) {
+      out.push(byte);
+      return out;
+    }
+    out.push(byte | 0x80);
+  }
+}
+
+/** SIMD instructions: prefix 0xfd, then the opcode as LEB128. */
+const simd = (code: number): number[] => [0xfd, ...uleb(code)];
+/** memarg: alignment hint 2^0 (tfjs's buffers are only 8-byte aligned), offset 0. */
+const MEMARG = [0x00, 0x00];
+export const v = {
+  load: [...simd(0x00), ...MEMARG],
+  store: [...simd(0x0b), ...MEMARG],
+  /** v128.load / v128.store at a constant byte offset from the address. */
+  loadAt: (offset: number) => [...simd(0x00), 0x00, ...uleb(offset)],
+  storeAt: (offset: number) => [...simd(0x0b), 0x00, ...uleb(offset)],
+  /** i8x16.shuffle of two vectors by 16 byte indices (0-15 first, 16-31 second). */
+  shuffle: (bytes: number[]) => [...simd(0x0d), ...bytes],
+  f32x4Splat: simd(0x13),
+  f32x4Lt: simd(0x43),
+  andnot: simd(0x4f),
+  f32x4Abs: simd(0xe0),
+  f32x4Sqrt: simd(0xe3),
+  f32x4Add: simd(0xe4),
+  f32x4Sub: simd(0xe5),
+  f32x4Mul: simd(0xe6),
+  f32x4Div: simd(0xe7),
+  f32x4Max: simd(0xe9),
+};
+
+export interface WasmFunction {
+  name: string;
+  params: number[];
+  /** Extra locals after the parameters, as [count, type] runs. */
+  locals: Array<[number, number]>;
+  /** The instructions, without the final `end`. */
+  code: number[];
+}
+
+/** A module importing env.memory (shared: as the threaded build's is) and exporting the functions. */
+export function assemble(functions: WasmFunction[], sharedMemory: boolean): Uint8Array {
+  const types = functions.map((f) => [0x60, ...uleb(f.params.length), ...f.params, 0x00]);
+  // A shared memory must declare a maximum: 65536 pages, all wasm32 allows, admits any.
+  const limits = sharedMemory ? [0x03, 0x00, ...uleb(65536)] : [0x00, 0x00];
+  const bodies = functions.map((f) => {
+    const body = [...vec(f.locals.map(([count, type]) => [...uleb(count), type])), ...f.code, ...op.end];
+    return [...uleb(body.length), ...body];
+  });
+  return Uint8Array.from([
+    ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
+    ...section(1, vec(types)),
+    ...section(2, vec([[...name('env'), ...name('memory'), 0x02, ...limits]])),
+    ...section(3, vec(functions.map((_, i) => uleb(i)))),
+    ...section(7, vec(functions.map((f, i) => [...name(f.name), 0x00, ...uleb(i)]))),
+    ...section(10, vec(bodies)),
+  ]);
+}

@@ -1,0 +1,159 @@
+/**
+ * Transposed matrix products on tfjs's wasm backend, at XNNPACK speed.
+ *
+ * tfjs-backend-wasm 4.22 runs BatchMatMul and _FusedMatMul through XNNPACK
+ * only when neither operand is transposed (and the batch is 1); with
+ * transposeA or transposeB it falls back to a scalar loop that runs ~15x
+ * slower. The backward pass of every dense layer is two such products
+ * (dx = dy W^T, dW = x^T dy). These kernel overrides rewrite a transposed
+ * product as an untransposed one with explicit transposes (the wasm Transpose
+ * kernel) and hand it to the original kernel, so every caller benefits:
+ * tf.matMul, tf.fused.matMul, tfjs-layers' Dense, forward and backward.
+ *
+ * Which operand to transpose: XNNPACK packs the right-hand operand into its
+ * own layout on every call with a new tensor (it caches by tensor id, and
+ * training makes new weights every step), and for a batch of 100 that costs
+ * as much as the product. So the override may compute a product reversed,
+ * (B^T A^T)^T, to make the weight the unpacked left operand; see
+ * `untransposing` for the rule. Results equal the original's up to float32
+ * summation order.
+ */
+import * as tf from '@tensorflow/tfjs';
+
+type KernelConfig = tf.KernelConfig;
+type KernelFunc = KernelConfig['kernelFunc'];
+type TensorInfo = tf.TensorInfo;
+type Backend = Parameters<KernelFunc>[0]['backend'] & { disposeData(dataId: object): boolean };
+
+const BACKEND = 'wasm';
+/** The kernels we wrap; both take inputs a, b and attrs transposeA, transposeB. */
+const KERNELS = [tf.BatchMatMul, tf._FusedMatMul] as const;
+
+/** The original configs, kept to delegate to and to restore. */
+const originals = new Map<string, KernelConfig>();
+
+function batchSize(shape: number[]): number {
+  return shape.slice(0, -2).reduce((a, b) => a * b, 1);
+}
+
+/** Swaps the last two axes with the backend's own Transpose kernel. */
+function transposeLastTwo(x: TensorInfo, backend: Backend): TensorInfo {
+  const transpose = tf.getKernel(tf.Transpose, BACKEND);
+  if (!transpose) throw new Error('the wasm backend has no Transpose kernel');
+  const perm = x.shape.map((_, i) => i);
+  const r = perm.length;
+  [perm[r - 2], perm[r - 1]] = [perm[r - 1], perm[r - 2]];
+  return transpose.kernelFunc({ inputs: { x }, backend, attrs: { perm } }) as TensorInfo;
+}
+
+/**
+ * Relative cost of XNNPACK packing an element of the right-hand operand,
+ * against transposing it (measured on tfjs-wasm 4.22: a 784x512 weight packs
+ * in ~2.6 ms, transposes in ~0.7 ms).
+ */
+const PACK = 3.5;
+
+/** How often each right-hand operand has been seen untransposed: XNNPACK keeps its packing per tensor. */
+const sightings = new WeakMap<object, number>();
+
+/** For measurements (bench/profile_step.ts --direct): whether untransposed products may be reversed (default true). */
+let reverseUntransposed = true;
+export function setReverseUntransposed(enabled: boolean): void {
+  reverseUntransposed = enabled;
+}
+
+/**
+ * The bias and activation of a _FusedMatMul act on columns of the result;
+ * the reversed product can apply them afterwards only for these.
+ */
+function epilogueOps(inputs: Record<string, unknown>, attrs: Record<string, unknown> | undefined): number | null {
+  const activation = (attrs?.activation as string | undefined) ?? 'linear';
+  if (inputs.preluActivationWeights != null || (activation !== 'linear' && activation !== 'relu')) return null;
+  return (inputs.bias != null ? 1 : 0) + (activation === 'relu' ? 1 : 0);
+}
+
+function runKernel(name: string, inputs: Record<string, TensorInfo>, backend: Backend, attrs = {}): TensorInfo {
+  const kernel = tf.getKernel(name, BACKEND);
+  if (!kernel) throw new Error(`the wasm backend has no ${name} kernel`);
+  return kernel.kernelFunc({ inputs, backend, attrs }) as TensorInfo;
+}
+
+/**
+ * C = op(A) op(B) with op(A) [M,K], op(B) [K,N], computed either directly
+ * (transposes made explicit, op(B) packed unless XNNPACK still has it) or
+ * reversed, C = (op(B)^T op(A)^T)^T, where the weight is the unpacked left
+ * operand and only batch-sized matrices are transposed or packed. The cheaper
+ * in elements moved wins: reversed for dx = dy W^T, and for the forward x W
+ * of a batch of 100 with a weight the optimizer has just replaced; direct for
+ * dW = x^T dy, large batches, and weights that are used again (inference).
+ */
+function untransposing(original: KernelFunc): KernelFunc {
+  return (args) => {
+    const { inputs, attrs } = args;
+    const backend = args.backend as Backend;
+    const { a, b } = inputs as { a: TensorInfo; b: TensorInfo };
+    const transposeA = attrs?.transposeA === true;
+    const transposeB = attrs?.transposeB === true;
+    // Batched products (batch > 1) run tfjs's loop either way: leave them alone.
+    if (batchSize(a.shape) !== 1 || batchSize(b.shape) !== 1) return original(args);
+    const [m, k] = transposeA ? a.shape.slice(-2).reverse() : a.shape.slice(-2);
+    const n = transposeB ? b.shape[b.shape.length - 2] : b.shape[b.shape.length - 1];
+    const seen = transposeB ? 0 : (sightings.get(b.dataId) ?? 0);
+    if (!transposeB) sightings.set(b.dataId, seen + 1);
+    const direct = (transposeA ? m * k : 0) + (transposeB ? k * n + PACK * k * n : seen > 0 ? 0 : PACK * k * n);
+    const epilogue = epilogueOps(inputs, attrs);
+    const reversed = epilogue === null ? Infinity : (transposeB ? 0 : k * n) + (transposeA ? 0 : m * k) + PACK * m * k + m * n * (1 + epilogue);
+    if (!transposeA && !transposeB && (direct <= reversed || !reverseUntransposed)) return original(args);
+
+    const temporaries: TensorInfo[] = [];
+    const keep = (x: TensorInfo): TensorInfo => (temporaries.push(x), x);
+    const t = (x: TensorInfo): TensorInfo => keep(transposeLastTwo(x, backend));
+    const plain = { transposeA: false, transposeB: false };
+    try {
+      if (direct <= reversed) {
+        return original({ ...args, inputs: { ...inputs, a: transposeA ? t(a) : a, b: transposeB ? t(b) : b }, attrs: { ...attrs, ...plain } });
+      }
+      const left = transposeB ? b : t(b);
+      const right = transposeA ? a : t(a);
+      const product = keep(original({ ...args, inputs: { a: left, b: right }, attrs: { ...attrs, ...plain, activation: 'linear' } }) as TensorInfo);
+      let c = transposeLastTwo(product, backend);
+      if (inputs.bias != null) c = runKernel(tf.Add, { a: keep(c), b: inputs.bias as TensorInfo }, backend);
+      if (attrs?.activation === 'relu') c = runKernel(tf.Relu, { x: keep(c) }, backend);
+      return c;
+    } finally {
+      for (const x of temporaries) backend.disposeData(x.dataId);
+    }
+  };
+}
+
+/** Whether the overrides are in place. */
+export function isMatMulFixInstalled(): boolean {
+  return originals.size > 0;
+}
+
+/**
+ * Replaces the wasm BatchMatMul and _FusedMatMul kernels with the
+ * untransposing versions. Idempotent; needs '@tensorflow/tfjs-backend-wasm'
+ * imported (it registers the originals). Works before or after the backend
+ * starts: the originals' setup and dispose functions are kept.
+ */
+export function installMatMulFix(): void {
+  if (isMatMulFixInstalled()) return;
+  for (const name of KERNELS) {
+    const original = tf.getKernel(name, BACKEND);
+    if (!original) throw new Error(`the wasm backend has no ${name} kernel: import '@tensorflow/tfjs-backend-wasm' first`);
+    originals.set(name, original);
+    // registerKernel refuses to overwrite silently: unregister first.
+    tf.unregisterKernel(name, BACKEND);
+    tf.registerKernel({ ...original, kernelFunc: untransposing(original.kernelFunc) });
+  }
+}
+
+/** Puts tfjs's own kernels back (for tests and comparisons). */
+export function uninstallMatMulFix(): void {
+  for (const [name, original] of originals) {
+    tf.unregisterKernel(name, BACKEND);
+    tf.registerKernel(original);
+  }
+  originals.clear();
+}
