@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend, type BackendName } from '../src/backend.js';
+import { runCli } from '../src/cli/run.js';
 import { readIdxImages } from '../src/data/index.js';
 import { DEFAULT_VAE_CONFIG } from '../src/model/config.js';
 import { tapeTrainStep, trainStep } from '../src/model/train_step.js';
@@ -126,4 +127,5 @@ async function main(): Promise<void> {
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 
-await main();
+// One 'error: ...' line on failure, which the parent shows as the run's reason.
+await runCli(main);

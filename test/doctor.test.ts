@@ -241,6 +241,22 @@ test('version skew between tfjs and the GPU packages is flagged', async () => {
   assert.equal(findCheck(report, /tfjs-backend-webgpu 4\.21\.0 differs/).status, 'warn');
 });
 
+test('tfjs-node (CPU) is load-probed too: a failed load is a warning with the rebuild fix, a good load is reported as loading', async () => {
+  const NODE_CPU = '@tensorflow/tfjs-node';
+  const broken = fakeProbes({
+    packages: { [NODE_CPU]: '4.22.0' },
+    load: { status: 'failed', usingGpu: null, error: 'libtensorflow.so.2: cannot open shared object file', stderr: '', ms: 5 },
+  });
+  const report = await runDoctor(broken);
+  assert.deepEqual(broken.loaded, [NODE_CPU]);
+  const check = findCheck(report, /tfjs-node 4\.22\.0 is installed but it does not load: libtensorflow\.so\.2/);
+  assert.equal(check.status, 'warn');
+  assert.match(check.fix ?? '', /npm rebuild @tensorflow\/tfjs-node'/);
+  const good = await runDoctor(fakeProbes({ packages: { [NODE_CPU]: '4.22.0' }, load: { status: 'loaded', usingGpu: false, stderr: '', ms: 5 } }));
+  assert.equal(findCheck(good, /tfjs-node 4\.22\.0 loads/).status, 'info');
+  assert.equal(good.exitCode, 1, 'the CPU package is not a GPU backend');
+});
+
 test('text report: sections, ✓/✗ marks, fix lines and the exit line; JSON: one object with the same verdict', async () => {
   const report = await runDoctor(fakeProbes({ packages: { [NODE_GPU]: '4.22.0' }, smi: H100, libs: CUDA11, load: { status: 'loaded', usingGpu: true, stderr: GPU_LOG, ms: 1 } }));
   const text = renderReport(report, 80);

@@ -67,10 +67,21 @@ function packageCheck(info: PackageInfo | null, name: string, missingFix: string
   return info ? { status: 'ok', label: `${name} ${info.version}` } : { status: missingStatus, label: `${name} not installed`, fix: missingFix };
 }
 
-function nodeChecks(probes: DoctorProbes, tfjs: PackageInfo | null): Section {
+/** tfjs-node (CPU libtensorflow): not a GPU backend, but auto's second choice, so say whether it loads. */
+function nodeCpuCheck(cpu: PackageInfo | null, load: NativeLoadResult | null): Check {
+  if (!cpu) return { status: 'info', label: `${NODE_CPU} not installed (CPU only; not needed for the GPU backends)` };
+  if (load?.status === 'loaded') return { status: 'info', label: `${NODE_CPU} ${cpu.version} loads (CPU libtensorflow; not a GPU backend)` };
+  const why = load?.status === 'timeout' ? 'loading it timed out' : `it does not load: ${load?.error ?? 'not tried'}`;
+  return {
+    status: 'warn',
+    label: `${NODE_CPU} ${cpu.version} is installed but ${why} (auto falls back to wasm)`,
+    fix: `'npm rebuild ${NODE_CPU}' downloads its libtensorflow (the same TFJS_NODE_BASE_URI / TFJS_NODE_CDN_STORAGE mirrors apply), or 'npm uninstall ${NODE_CPU}'.`,
+  };
+}
+
+function nodeChecks(probes: DoctorProbes, tfjs: PackageInfo | null, cpu: PackageInfo | null, cpuLoad: NativeLoadResult | null): Section {
   const major = Number(/^v?(\d+)/.exec(probes.nodeVersion)?.[1] ?? 0);
   const wasm = probes.packageInfo(WASM);
-  const cpu = probes.packageInfo(NODE_CPU);
   return {
     title: 'Node and TensorFlow.js',
     checks: [
@@ -80,9 +91,7 @@ function nodeChecks(probes: DoctorProbes, tfjs: PackageInfo | null): Section {
       { status: 'info', label: `platform ${probes.platform}-${probes.arch}` },
       packageCheck(tfjs, TFJS, "Run 'npm install'."),
       packageCheck(wasm, WASM, "Run 'npm install'."),
-      cpu
-        ? { status: 'info', label: `${NODE_CPU} ${cpu.version} (CPU libtensorflow; not a GPU backend)` }
-        : { status: 'info', label: `${NODE_CPU} not installed (CPU only; not needed for the GPU backends)` },
+      nodeCpuCheck(cpu, cpuLoad),
     ],
   };
 }
@@ -257,13 +266,15 @@ function verdictSection(verdicts: readonly GpuBackendVerdict[]): Section {
 export async function runDoctor(probes: DoctorProbes): Promise<DoctorReport> {
   const tfjs = probes.packageInfo(TFJS);
   const nodeGpu = probes.packageInfo(NODE_GPU);
+  const nodeCpu = probes.packageInfo(NODE_CPU);
   const dawn = probes.packageInfo(WEBGPU_PACKAGE);
   const tfjsWebgpu = probes.packageInfo(TFJS_WEBGPU_PACKAGE);
   const sonames = [...ALL_CUDA_LIBRARIES.map((l) => l.soname), ...NEWER_CUDA_LIBRARIES, VULKAN_LOADER];
-  const [statuses, smi, load, adapter] = await Promise.all([
+  const [statuses, smi, load, cpuLoad, adapter] = await Promise.all([
     probes.libraries(sonames),
     probes.nvidiaSmi(),
     nodeGpu ? probes.loadNative(NODE_GPU) : Promise.resolve(null),
+    nodeCpu ? probes.loadNative(NODE_CPU) : Promise.resolve(null),
     dawn ? probes.webgpuAdapter() : Promise.resolve(null),
   ]);
   const cudaNames = ALL_CUDA_LIBRARIES.map((l) => l.soname);
@@ -276,7 +287,7 @@ export async function runDoctor(probes: DoctorProbes): Promise<DoctorReport> {
   const verdicts = [nodeGpuOutcome.verdict, webgpuOutcome.verdict];
   return {
     sections: [
-      nodeChecks(probes, tfjs),
+      nodeChecks(probes, tfjs, nodeCpu, cpuLoad),
       nodeGpuOutcome.section,
       driverSection(smi),
       librarySection(libraries, newer, nodeGpuOutcome.tfLog),

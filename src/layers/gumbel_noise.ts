@@ -32,8 +32,16 @@ export function openUniformFloat32(size: number, rng: Rng): Float32Array {
  */
 export function sampleGumbel(shape: number[], rng: Rng): tf.Tensor {
   const size = shape.reduce((a, b) => a * b, 1);
-  return tf.tidy(() => tf.neg(tf.log(tf.neg(tf.log(tf.tensor(openUniformFloat32(size, rng), shape, 'float32'))))));
+  return tf.tidy(() => {
+    const u = tf.tensor(openUniformFloat32(size, rng), shape, 'float32');
+    // -log(u) >= 6e-8 in exact float32 maths, so the floor changes nothing on
+    // cpu or wasm; a GPU's log may err by 2^-21 near 1 and give 0 or less (g = +Inf or NaN).
+    return tf.neg(tf.log(tf.maximum(tf.neg(tf.log(u)), MIN_EXPONENTIAL)));
+  });
 }
+
+/** Floor of -log(u): the value it takes at u = 1 - 2^-24 in float32. */
+const MIN_EXPONENTIAL = 5.9604645e-8;
 
 /** Normalises a possibly negative axis against a rank, or throws. */
 export function normalizeAxis(axis: number, rank: number): number {

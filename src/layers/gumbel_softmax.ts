@@ -36,7 +36,7 @@ export interface GumbelSoftmaxArgs extends LayerArgs {
   seed?: number;
 }
 
-/** Smallest and largest temperatures accepted: below 1e-2 float32 softmax saturates anyway. */
+/** Floor of a learned temperature (learnTemperature): below 1e-2 float32 softmax saturates anyway. */
 const MIN_TEMPERATURE = 1e-3;
 
 export function validateTemperature(tau: unknown, what = 'temperature'): number {
