@@ -25,6 +25,8 @@ test('bad flags exit 2 with one message, and nothing is written', () => {
     [['--batch-size', '-5'], /batch-size must be a positive integer, got -5/],
     [['--categories', '1'], /categories \(K\) must be at least 2/],
     [['--backend', 'tpu'], /Invalid values:[\s\S]*backend/],
+    [['--binarization', 'gray'], /Invalid values:[\s\S]*binarization/],
+    [['--test-size', '0'], /--test-size must be a positive integer, got 0/],
   ];
   for (const [args, message] of cases) {
     const r = run('train.ts', [...args, '--out', dir]);
@@ -37,7 +39,7 @@ test('bad flags exit 2 with one message, and nothing is written', () => {
 
 test('train --json: the last stdout line is the summary; checkpoint and TensorBoard events are there', () => {
   const dir = path.join(tmp(), 'run');
-  const r = run('train.ts', [...TINY, '--epochs', '2', '--log-every', '2', '--out', dir, '--json']);
+  const r = run('train.ts', [...TINY, '--epochs', '2', '--log-every', '2', '--test-size', '60', '--out', dir, '--json']);
   assert.equal(r.code, 0, r.stderr);
   const lines = r.stdout.trim().split('\n');
   const summary = JSON.parse(lines.at(-1)!);
@@ -47,6 +49,7 @@ test('train --json: the last stdout line is the summary; checkpoint and TensorBo
   assert.equal(summary.steps, 8);
   assert.equal(summary.epochs, 2);
   assert.ok(Number.isFinite(summary.test_neg_elbo));
+  assert.equal(summary.test_examples, 60, '--test-size limits the final test report');
   assert.ok(fs.existsSync(path.join(summary.checkpoint, 'model.json')));
   assert.match(r.stderr, /^backend: wasm/m, 'the backend line is printed');
 

@@ -148,6 +148,9 @@ test('IDX: labels outside 0-9 and damaged gzip are refused', async () => {
   const packed = zlib.gzipSync(labelsBytes(100));
   fs.writeFileSync(gz, packed.subarray(0, packed.length - 10));
   await rejectsWith(() => readIdxLabels(gz), /labels\.gz: the gzip data is damaged or truncated/);
+  // A whole gzip of a short IDX: the sizes in the message are of the unpacked content, and it says so.
+  fs.writeFileSync(gz, zlib.gzipSync(labelsBytes(100).subarray(0, 50)));
+  await rejectsWith(() => readIdxLabels(gz), /labels\.gz \(once gunzipped\): truncated: the header promises 100 labels \(108 bytes\) but the file holds 50 bytes/);
 });
 
 // ------------------------------------------------------- folders and splits

@@ -194,38 +194,61 @@ test('errors are one line: bad logdir names the path; bad tag, step, value; clos
   assert.equal(writer.closed, true);
 });
 
-test('no SIGINT handler is installed; closeAllWriters flushes and closes open writers', () => {
+test('one SIGINT listener while writers are open, none after; closeAllWriters flushes and closes open writers', () => {
+  closeAllWriters();
   const before = process.listenerCount('SIGINT');
   const a = new SummaryWriter(tmp(), noTimer);
   const b = new SummaryWriter(tmp(), noTimer);
-  assert.equal(process.listenerCount('SIGINT'), before);
+  assert.equal(process.listenerCount('SIGINT'), before + 1);
   a.scalar('x', 1, 0);
   b.scalar('y', 2, 0);
   closeAllWriters();
+  assert.equal(process.listenerCount('SIGINT'), before);
   assert.equal(a.closed && b.closed, true);
   assert.deepEqual(scalarsOf(readEventFile(a.path)), [['x', 0, 1]]);
   assert.deepEqual(scalarsOf(readEventFile(b.path)), [['y', 0, 2]]);
 });
 
-test('a process that exits without close() still flushes, and the timer does not keep it alive', () => {
+/** Runs `body` in a child process with a SummaryWriter `w` on `<logdir>/run`; returns the child and the scalars on disk. */
+function runWriterChild(body: string): { child: ReturnType<typeof spawnSync>; scalars: Array<[string, number, number]> } {
   const logdir = tmp();
   const src = new URL('../src/tensorboard/summary_writer.ts', import.meta.url).href;
-  const repoRoot = fileURLToPath(new URL('..', import.meta.url));
   const script = path.join(logdir, 'child.ts');
-  fs.writeFileSync(
-    script,
-    `import { SummaryWriter } from '${src}';\n` +
-      `const w = new SummaryWriter(process.argv[2]);\n` +
-      `for (let i = 0; i < 100; i++) w.scalar('x', i, i);\n`,
-  );
+  fs.writeFileSync(script, `import { SummaryWriter } from '${src}';\nconst w = new SummaryWriter(process.argv[2]);\n${body}\n`);
   const child = spawnSync(process.execPath, ['--import', 'tsx', script, path.join(logdir, 'run')], {
-    cwd: repoRoot, // where --import tsx resolves
+    cwd: fileURLToPath(new URL('..', import.meta.url)), // where --import tsx resolves
     encoding: 'utf8',
     timeout: 20_000,
   });
-  assert.equal(child.status, 0, child.stderr);
   const [file] = fs.readdirSync(path.join(logdir, 'run'));
-  const scalars = scalarsOf(readEventFile(path.join(logdir, 'run', file)));
+  return { child, scalars: scalarsOf(readEventFile(path.join(logdir, 'run', file))) };
+}
+
+test('Ctrl-C with no handler of the application: events are flushed, then the process dies of SIGINT as it would anyway', () => {
+  // The 2 s flush timer has not fired, and the pending timeout would keep the process alive: only the signal ends it.
+  const { child, scalars } = runWriterChild(`for (let i = 0; i < 100; i++) w.scalar('x', i, i);\nsetTimeout(() => {}, 10_000);\nprocess.kill(process.pid, 'SIGINT');`);
+  assert.equal(child.signal, 'SIGINT', String(child.stderr));
+  assert.equal(scalars.length, 100);
+});
+
+test("Ctrl-C with the application's own handler: the writer only flushes, and the application's handler decides", () => {
+  // SIGKILL runs no hook at all, so the events on disk were flushed by the writer's SIGINT listener (registered first).
+  const { child, scalars } = runWriterChild(
+    `process.on('SIGINT', () => process.kill(process.pid, 'SIGKILL'));\nfor (let i = 0; i < 50; i++) w.scalar('x', i, i);\nsetTimeout(() => {}, 10_000);\nprocess.kill(process.pid, 'SIGINT');`,
+  );
+  assert.equal(child.signal, 'SIGKILL', String(child.stderr));
+  assert.equal(scalars.length, 50);
+});
+
+test('a process that exits without close() still flushes, and the timer does not keep it alive', () => {
+  const { child, scalars } = runWriterChild(`for (let i = 0; i < 100; i++) w.scalar('x', i, i);`);
+  assert.equal(child.status, 0, String(child.stderr));
   assert.equal(scalars.length, 100);
   assert.deepEqual(scalars[99], ['x', 99, 99]);
+});
+
+test('process.exit() without close() flushes too (the exit hook, not beforeExit)', () => {
+  const { child, scalars } = runWriterChild(`for (let i = 0; i < 100; i++) w.scalar('x', i, i);\nprocess.exit(3);`);
+  assert.equal(child.status, 3, String(child.stderr));
+  assert.equal(scalars.length, 100);
 });

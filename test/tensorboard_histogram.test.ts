@@ -72,3 +72,15 @@ test('bins must be a positive integer', () => {
   assert.throws(() => computeHistogram([1], 0), /bins must be an integer >= 1, got 0/);
   assert.throws(() => computeHistogram([1], 2.5), /bins/);
 });
+
+test('a fixed range gives the same buckets whatever the data: class indices 0..K-1 in K buckets', () => {
+  const k = 10;
+  const fewClasses = computeHistogram([3, 3, 3, 7], k, [-0.5, k - 0.5]);
+  assert.deepEqual([...fewClasses.bucketLimit], [0.5, 1.5, 2.5, 3.5, 4.5, 5.5, 6.5, 7.5, 8.5, 9.5]);
+  assert.deepEqual([...fewClasses.bucket], [0, 0, 0, 3, 0, 0, 0, 1, 0, 0]);
+  assert.deepEqual([fewClasses.min, fewClasses.max, fewClasses.num, fewClasses.sum], [-0.5, 9.5, 4, 16]);
+  // Outside the range: the end buckets; nothing at all: K empty buckets, not one.
+  assert.deepEqual([...computeHistogram([-3, 20], 2, [0, 1]).bucket], [1, 1]);
+  assert.deepEqual([...computeHistogram([], 3, [0, 3]).bucket], [0, 0, 0]);
+  assert.throws(() => computeHistogram([1], 2, [1, 1]), /range must be two finite numbers \[low, high\] with low < high, got \[1, 1\]/);
+});

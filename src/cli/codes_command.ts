@@ -8,12 +8,12 @@ import * as tf from '@tensorflow/tfjs';
 import { NUM_CLASSES } from '../data/index.js';
 import { codeUsageReport, type CodeUsageReport } from '../inspect/code_usage.js';
 import { usageHeatmap } from '../inspect/pictures.js';
-import { checkPositiveInt, checkScale, dataDirOption, loadTestDigits, openSession, pictureOptions, savePicture } from '../inspect/picture_cli.js';
+import { checkScale, dataDirOption, loadTestDigits, openSession, pictureOptions, savePicture } from '../inspect/picture_cli.js';
 import { formatNumber, formatTable, shareBars } from '../inspect/text.js';
 import { TEST_SEED } from '../model/evaluate.js';
 import { codeIndices, codesOf, encode } from '../model/generate.js';
 import type { CategoricalVae } from '../model/vae.js';
-import { cliParser } from './parser.js';
+import { checkPositiveInt, cliParser } from './parser.js';
 
 /** Argmax class of every variable of every image, image by image ([count * N]), in batches. */
 async function argmaxCodes(model: CategoricalVae, images: Float32Array, count: number, batchSize: number): Promise<Int32Array> {

@@ -6,7 +6,7 @@ import { selectBackend, type BackendChoice } from '../backend.js';
 import { binarizeSet, loadDataset } from '../data/index.js';
 import { loadCheckpoint } from '../model/checkpoint.js';
 import { evaluateVae, TEST_SEED } from '../model/evaluate.js';
-import { backendOption, cliParser } from './parser.js';
+import { backendOption, checkNonNegativeInt, checkPositiveInt, cliParser } from './parser.js';
 
 export async function evaluateCommand(argv?: string[]): Promise<number> {
   const args = await cliParser(
@@ -25,10 +25,9 @@ export async function evaluateCommand(argv?: string[]): Promise<number> {
       ...backendOption,
     })
     .check((a) => {
-      if (!(Number.isInteger(a['iw-samples']) && a['iw-samples'] >= 0)) throw new Error(`--iw-samples must be an integer >= 0, got ${a['iw-samples']}`);
-      const size = a['test-size'];
-      if (size !== undefined && !(Number.isInteger(size) && size >= 1)) throw new Error(`--test-size must be a positive integer, got ${size}`);
-      if (!(Number.isInteger(a['batch-size']) && a['batch-size'] >= 1)) throw new Error(`--batch-size must be a positive integer, got ${a['batch-size']}`);
+      checkNonNegativeInt(a['iw-samples'], 'iw-samples');
+      checkPositiveInt(a['test-size'], 'test-size');
+      checkPositiveInt(a['batch-size'], 'batch-size');
       return true;
     })
     .parseAsync();

@@ -8,7 +8,7 @@ import { selectBackend, type BackendChoice } from '../backend.js';
 import { buildReport, type CheckpointRole } from '../inspect/report.js';
 import { renderReport } from '../inspect/render.js';
 import { loadCheckpoint, resolveCheckpointDir, type LoadedCheckpoint } from '../model/checkpoint.js';
-import { backendOption, cliParser } from './parser.js';
+import { backendOption, checkNonNegativeInt, cliParser } from './parser.js';
 import { CliError } from './run.js';
 
 /**
@@ -41,7 +41,7 @@ export async function inspectCommand(argv?: string[]): Promise<number> {
     })
     .check((a) => {
       const rows = a['history-rows'];
-      if (!(Number.isInteger(rows) && rows >= 0)) throw new Error(`--history-rows must be an integer >= 0, got ${rows}`);
+      checkNonNegativeInt(rows, 'history-rows');
       return true;
     })
     .parseAsync();

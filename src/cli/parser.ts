@@ -24,6 +24,15 @@ export function cliParser(usage: string, argv: string[] = hideBin(process.argv))
     });
 }
 
+/** yargs checks: each throws one line for a bad value, which cliParser prints before exiting 2. */
+export function checkPositiveInt(value: number | undefined, flag: string): void {
+  if (value !== undefined && !(Number.isInteger(value) && value >= 1)) throw new Error(`--${flag} must be a positive integer, got ${value}`);
+}
+
+export function checkNonNegativeInt(value: number | undefined, flag: string): void {
+  if (value !== undefined && !(Number.isInteger(value) && value >= 0)) throw new Error(`--${flag} must be an integer >= 0, got ${value}`);
+}
+
 /** The --backend flag, the same in every command. */
 export const backendOption = {
   backend: {

@@ -4,19 +4,10 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { groupGrid, toBatch } from '../inspect/pictures.js';
-import {
-  checkPositiveInt,
-  checkScale,
-  dataDirOption,
-  imageShape,
-  loadTestDigits,
-  openSession,
-  pictureOptions,
-  savePicture,
-} from '../inspect/picture_cli.js';
+import { checkScale, dataDirOption, imageShape, loadTestDigits, openSession, pictureOptions, savePicture } from '../inspect/picture_cli.js';
 import { TEST_SEED } from '../model/evaluate.js';
 import { reconstruct } from '../model/generate.js';
-import { cliParser } from './parser.js';
+import { checkNonNegativeInt, checkPositiveInt, cliParser } from './parser.js';
 
 export async function reconstructCommand(argv?: string[]): Promise<number> {
   const args = await cliParser(
@@ -40,8 +31,8 @@ export async function reconstructCommand(argv?: string[]): Promise<number> {
     .check((a) => {
       checkPositiveInt(a.count, 'count');
       checkPositiveInt(a.columns, 'columns');
-      if (!(Number.isInteger(a.start) && a.start >= 0)) throw new Error(`--start must be an integer >= 0, got ${a.start}`);
-      if (!(Number.isInteger(a.seed) && a.seed >= 0)) throw new Error(`--seed must be an integer >= 0, got ${a.seed}`);
+      checkNonNegativeInt(a.start, 'start');
+      checkNonNegativeInt(a.seed, 'seed');
       checkScale(a.scale);
       return true;
     })

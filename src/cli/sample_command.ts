@@ -4,9 +4,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { sampleGrid, toBatch } from '../inspect/pictures.js';
-import { checkPositiveInt, checkScale, imageShape, openSession, pictureOptions, savePicture } from '../inspect/picture_cli.js';
+import { checkScale, imageShape, openSession, pictureOptions, savePicture } from '../inspect/picture_cli.js';
 import { samplePrior } from '../model/generate.js';
-import { cliParser } from './parser.js';
+import { checkNonNegativeInt, checkPositiveInt, cliParser } from './parser.js';
 
 export async function sampleCommand(argv?: string[]): Promise<number> {
   const args = await cliParser(
@@ -28,7 +28,7 @@ export async function sampleCommand(argv?: string[]): Promise<number> {
       // Decoded in one pass: 10,000 digits of 784 floats is 31 MB, enough for any picture.
       if (a.count > 10000) throw new Error(`--count must be at most 10000, got ${a.count}`);
       checkPositiveInt(a.columns, 'columns');
-      if (!(Number.isInteger(a.seed) && a.seed >= 0)) throw new Error(`--seed must be an integer >= 0, got ${a.seed}`);
+      checkNonNegativeInt(a.seed, 'seed');
       checkScale(a.scale);
       return true;
     })

@@ -11,7 +11,7 @@ import { loadCheckpoint, type LoadedCheckpoint } from '../model/checkpoint.js';
 import { evaluateVae, TEST_SEED, type EvalResult } from '../model/evaluate.js';
 import { train, type TrainerHooks, type TrainResult } from '../model/trainer.js';
 import { tensorBoardHooks } from '../tensorboard/training_hooks.js';
-import { backendOption, cliParser } from './parser.js';
+import { backendOption, checkPositiveInt, cliParser } from './parser.js';
 import { progressHooks } from './progress.js';
 import { CliError, EXIT_FAILURE, EXIT_INTERRUPTED } from './run.js';
 import { configFromArgs, trainOptions, type TrainArgs } from './train_options.js';
@@ -46,6 +46,7 @@ export async function trainCommand(argv?: string[]): Promise<number> {
     .check((a) => {
       // Bad values exit 2 through yargs, before anything is written.
       if (a.resume === undefined) configFromArgs(a as TrainArgs);
+      checkPositiveInt(a['test-size'], 'test-size');
       return true;
     })
     .parseAsync();
@@ -66,6 +67,8 @@ export async function trainCommand(argv?: string[]): Promise<number> {
     dataDir: config.dataDir ?? undefined,
     validationSize: config.validationSize,
     trainSize: config.trainSize ?? undefined,
+    // Not part of the config: it changes only the final report, never the run.
+    testSize: args['test-size'],
   });
   say(
     `data: ${data.source} (${data.train.count} train, ${data.validation.count} validation, ${data.test.count} test)` +
@@ -119,6 +122,7 @@ export async function trainCommand(argv?: string[]): Promise<number> {
         test_neg_elbo: test.neg_elbo,
         test_recon: test.recon,
         test_kl: test.kl,
+        test_examples: test.examples,
         images_per_sec: last?.images_per_sec ?? null,
         backend: backend.name,
         checkpoint: path.join(runDir, best ? 'best' : 'latest'),

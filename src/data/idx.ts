@@ -97,14 +97,19 @@ export function parseIdx(bytes: Uint8Array, file: string, kind: IdxKind): { dims
   return { dims, data: new Uint8Array(bytes.buffer, bytes.byteOffset + header, expected - header) };
 }
 
+/** Gunzips if needed; sizes in a gzip file's errors are those of its unpacked content, and say so. */
+function parseFile(bytes: Uint8Array, file: string, kind: IdxKind): { dims: number[]; data: Uint8Array } {
+  return parseIdx(unpack(bytes, file), isGzip(bytes) ? `${file} (once gunzipped)` : file, kind);
+}
+
 export function parseIdxImages(bytes: Uint8Array, file: string): IdxImages {
-  const { dims, data } = parseIdx(unpack(bytes, file), file, 'images');
+  const { dims, data } = parseFile(bytes, file, 'images');
   const [count, rows, cols] = dims;
   return { count, rows, cols, pixels: data };
 }
 
 export function parseIdxLabels(bytes: Uint8Array, file: string): IdxLabels {
-  const { dims, data } = parseIdx(unpack(bytes, file), file, 'labels');
+  const { dims, data } = parseFile(bytes, file, 'labels');
   for (let i = 0; i < data.length; i++) {
     if (data[i] >= NUM_CLASSES) {
       throw new DataError(

@@ -31,11 +31,7 @@ export const dataDirOption = {
   'data-dir': { type: 'string', describe: 'Folder with the four IDX files; default: the data the run was trained on' },
 } as const;
 
-/** yargs checks: throw one line for a bad value. */
-export function checkPositiveInt(value: number | undefined, flag: string): void {
-  if (value !== undefined && !(Number.isInteger(value) && value >= 1)) throw new Error(`--${flag} must be a positive integer, got ${value}`);
-}
-
+/** yargs check of --scale: one line for a bad value. */
 export function checkScale(value: number | undefined): void {
   if (value !== undefined && !(Number.isInteger(value) && value >= 1 && value <= 32)) {
     throw new Error(`--scale must be a whole number from 1 to 32, got ${value}`);

@@ -2,6 +2,7 @@
  * The configuration of a categorical VAE and of its training run: defaults in
  * one place, validated once at the edge (CLI or API), then passed inward.
  */
+import { BINARIZATIONS, isBinarization, type Binarization } from '../data/types.js';
 import { DEFAULT_TEMPERATURE_SCHEDULE, validateSchedule, type TemperatureScheduleConfig } from '../layers/temperature_schedule.js';
 
 export interface VaeConfig {
@@ -51,6 +52,8 @@ export interface TrainConfig {
   validationSize: number;
   trainSize: number | null;
   dataDir: string | null;
+  /** How training images become binary (validation and test always use 'fixed'). */
+  binarization: Binarization;
 }
 
 export const DEFAULT_TRAIN_CONFIG: Readonly<Omit<TrainConfig, 'model' | 'schedule'>> = Object.freeze({
@@ -64,6 +67,7 @@ export const DEFAULT_TRAIN_CONFIG: Readonly<Omit<TrainConfig, 'model' | 'schedul
   validationSize: 10000,
   trainSize: null,
   dataDir: null,
+  binarization: 'dynamic',
 });
 
 /** A configuration error: one line that names the field and what it accepts. */
@@ -111,6 +115,9 @@ export function validateTrainConfig(config: TrainConfig): TrainConfig {
     throw new ConfigError(`validation-size must be an integer >= 0, got ${config.validationSize}`);
   }
   if (config.trainSize !== null) positiveInt(config.trainSize, 'train-size');
+  if (!isBinarization(config.binarization)) {
+    throw new ConfigError(`binarization must be one of ${BINARIZATIONS.join(', ')}, got ${String(config.binarization)}`);
+  }
   return config;
 }
 

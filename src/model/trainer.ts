@@ -204,7 +204,9 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     if (improved) state.best = { val_neg_elbo: val!.neg_elbo, step: state.step, epoch: record.epoch };
     await save('latest');
     if (improved) await save('best');
-    epochStart = performance.now();
+    // Validation, pictures and saves are not training: keep them out of the next speed window.
+    epochStart = windowStart = performance.now();
+    windowImages = 0;
     return true;
   };
 
@@ -215,7 +217,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       batchSize: config.batchSize,
       seed: config.seed,
       epoch: state.epoch,
-      binarization: 'dynamic',
+      binarization: config.binarization,
       dropLast: true,
       startBatch: state.batchInEpoch,
     });

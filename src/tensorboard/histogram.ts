@@ -30,9 +30,17 @@ export interface Histogram {
   nonFinite: number;
 }
 
-/** Buckets `values` into at most `bins` equal-width bins. */
-export function computeHistogram(values: ArrayLike<number>, bins: number = DEFAULT_HISTOGRAM_BINS): Histogram {
+/**
+ * Buckets `values` into at most `bins` equal-width bins over [min, max] of the
+ * data, or over a fixed `range` (then min/max are the range's ends, values
+ * outside it go to the end buckets, and the buckets stay the same from step
+ * to step: class indices 0..K-1 with range [-0.5, K - 0.5] and K bins).
+ */
+export function computeHistogram(values: ArrayLike<number>, bins: number = DEFAULT_HISTOGRAM_BINS, range?: readonly [number, number]): Histogram {
   if (!(Number.isInteger(bins) && bins >= 1)) throw new Error(`histogram: bins must be an integer >= 1, got ${bins}`);
+  if (range && !(Number.isFinite(range[0]) && Number.isFinite(range[1]) && range[0] < range[1])) {
+    throw new Error(`histogram: range must be two finite numbers [low, high] with low < high, got [${range.join(', ')}]`);
+  }
   let min = Infinity;
   let max = -Infinity;
   let num = 0;
@@ -48,7 +56,9 @@ export function computeHistogram(values: ArrayLike<number>, bins: number = DEFAU
     sumSquares += x * x;
   }
   const nonFinite = values.length - num;
-  if (num === 0) {
+  const stats = { num, sum, sumSquares, nonFinite };
+  if (range) [min, max] = range;
+  else if (num === 0) {
     // One empty bucket rather than none: TensorBoard pairs limits with [min] + limits[:-1], which needs at least one.
     return { min: 0, max: 0, num: 0, sum: 0, sumSquares: 0, bucketLimit: Float64Array.of(0), bucket: Float64Array.of(0), nonFinite };
   }
@@ -77,5 +87,5 @@ export function computeHistogram(values: ArrayLike<number>, bins: number = DEFAU
     }
     bucket[lo]++;
   }
-  return { min, max, num, sum, sumSquares, bucketLimit, bucket, nonFinite };
+  return { min, max, ...stats, bucketLimit, bucket };
 }

@@ -6,10 +6,12 @@
  * One writer owns one file, `<logdir>/events.out.tfevents.<unix seconds>.<hostname>`.
  * Events are buffered and appended whole (see RecordWriter): every
  * `flushIntervalMs` by an unref'd timer (it never keeps the process alive),
- * when the buffer passes `maxPendingBytes`, on flush()/close(), and on process
- * 'exit' for writers still open. No SIGINT handler is installed: a library
- * must not decide that the process exits; an application's own handler
- * should call close() or closeAllWriters().
+ * when the buffer passes `maxPendingBytes`, on flush()/close(), on process
+ * 'exit' for writers still open, and on SIGINT (Ctrl-C), which skips 'exit'.
+ * The SIGINT listener is there only while a writer is open, and it does not
+ * decide whether the process ends: with no other listener it closes the
+ * writers and re-raises the signal (Node's default: exit); when the
+ * application has its own handler, it only flushes and lets that one decide.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -60,6 +62,39 @@ export function closeAllWriters(): void {
     }
   }
   if (failure !== undefined) throw failure;
+}
+
+/** Flushes every open writer; a failing one is reported, not thrown (signal handlers have no caller). */
+function flushAllQuietly(): void {
+  for (const writer of openWriters) {
+    try {
+      writer.flush();
+    } catch (error) {
+      process.stderr.write(`tensorboard: ${firstLine(error)}\n`);
+    }
+  }
+}
+
+function onSigint(): void {
+  flushAllQuietly();
+  if (process.listenerCount('SIGINT') > 1) return; // the application's handler decides what happens next
+  process.off('SIGINT', onSigint);
+  try {
+    closeAllWriters();
+  } catch (error) {
+    process.stderr.write(`tensorboard: ${firstLine(error)}\n`);
+  }
+  // Without listeners, the signal takes its default action, as if none had been installed.
+  process.kill(process.pid, 'SIGINT');
+}
+
+function registerOpen(writer: SummaryWriter): void {
+  if (openWriters.size === 0) process.on('SIGINT', onSigint);
+  openWriters.add(writer);
+}
+
+function registerClosed(writer: SummaryWriter): void {
+  if (openWriters.delete(writer) && openWriters.size === 0) process.off('SIGINT', onSigint);
 }
 
 function installExitHook(): void {
@@ -138,7 +173,7 @@ export class SummaryWriter {
       this.timer = setInterval(() => this.backgroundFlush(), flushIntervalMs);
       this.timer.unref();
     }
-    openWriters.add(this);
+    registerOpen(this);
     installExitHook();
   }
 
@@ -187,14 +222,21 @@ export class SummaryWriter {
   }
 
   /**
-   * A histogram of `values` in `bins` equal-width bins (see histogram.ts).
-   * NaN and +-Infinity are left out; the returned Histogram counts them in `nonFinite`.
+   * A histogram of `values` in `bins` equal-width bins, over the data's
+   * [min, max] or a fixed `range` (see histogram.ts). NaN and +-Infinity are
+   * left out; the returned Histogram counts them in `nonFinite`.
    */
-  histogram(tag: string, values: ArrayLike<number> | tf.Tensor, step: number, bins: number = DEFAULT_HISTOGRAM_BINS): Histogram {
+  histogram(
+    tag: string,
+    values: ArrayLike<number> | tf.Tensor,
+    step: number,
+    bins: number = DEFAULT_HISTOGRAM_BINS,
+    range?: readonly [number, number],
+  ): Histogram {
     checkTag(tag, 'histogram');
     checkStep(step, 'histogram', tag);
     const data = isTensor(values) ? values.dataSync() : values;
-    const histogram = computeHistogram(data, bins);
+    const histogram = computeHistogram(data, bins, range);
     this.writeEvent(step, [encodeHistogramValue(tag, histogram)]);
     return histogram;
   }
@@ -217,7 +259,7 @@ export class SummaryWriter {
   close(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    openWriters.delete(this);
+    registerClosed(this);
     this.records.close();
     // Report a background failure once, here, rather than on every later close().
     const failure = this.failure;

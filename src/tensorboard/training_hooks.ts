@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { binarizeSet, type Dataset } from '../data/index.js';
+import { binarizeSet, sliceSet, type Dataset } from '../data/index.js';
 import { encodePng, tileImages, type PixelImage } from '../image/index.js';
 import type { TrainConfig } from '../model/config.js';
 import { TEST_SEED } from '../model/evaluate.js';
@@ -40,10 +40,10 @@ export function tensorBoardHooks(options: TensorBoardHookOptions): TrainerHooks 
   const validation = data.validation.count > 0 ? new SummaryWriter(path.join(logdir, 'validation')) : null;
   // The same test digits and prior codes every epoch, so pictures show the model changing, not the inputs.
   const shown = Math.min(pictureCount, data.test.count);
-  const testDigits = binarizeSet(data.test, 'fixed', TEST_SEED).subarray(0, shown * rows * cols);
+  const testDigits = binarizeSet(sliceSet(data.test, 0, shown), 'fixed', TEST_SEED);
   const usageSet = data.validation.count > 0 ? data.validation : data.test;
   const usageCount = Math.min(1000, usageSet.count);
-  const usageImages = binarizeSet(usageSet, 'fixed', TEST_SEED).subarray(0, usageCount * rows * cols);
+  const usageImages = binarizeSet(sliceSet(usageSet, 0, usageCount), 'fixed', TEST_SEED);
 
   const pictures = (model: CategoricalVae, step: number, epoch: number) => {
     const x = tf.tensor2d(testDigits, [shown, rows * cols]);
@@ -75,7 +75,8 @@ export function tensorBoardHooks(options: TensorBoardHookOptions): TrainerHooks 
     for (let v = 0; v < n; v++) {
       const classes = new Float32Array(usageCount);
       for (let i = 0; i < usageCount; i++) classes[i] = indices[i * n + v];
-      train.histogram(`code_usage/var_${String(v).padStart(2, '0')}`, classes, step, k);
+      // One bucket per class, the same K buckets every epoch even when a variable uses few classes.
+      train.histogram(`code_usage/var_${String(v).padStart(2, '0')}`, classes, step, k, [-0.5, k - 0.5]);
     }
   };
 
