@@ -11,7 +11,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cliParser } from '../src/cli/parser.js';
+import { cliParser, requireValues } from '../src/cli/parser.js';
 import { CliError, EXIT_USAGE, runCli } from '../src/cli/run.js';
 import { mnistDataDir } from '../src/data/index.js';
 import { DEFAULT_VAE_CONFIG } from '../src/model/config.js';
@@ -71,7 +71,7 @@ function runChild(spec: RunSpec): RunResult {
 
 async function main(): Promise<number> {
   const args = await cliParser('npm run bench -- [options]\n\nTraining throughput of the default VAE, per backend, against PyTorch.')
-    .options({
+    .options(requireValues({
       backends: { type: 'array', string: true, alias: 'backend', default: ['auto'], describe: `Backends to run (auto: ${availableBackends().join(', ')})` },
       batch: { type: 'array', number: true, default: [100, 1000], describe: 'Batch sizes' },
       seconds: { type: 'number', default: 15, describe: 'Measured seconds per run, after warm-up' },
@@ -93,7 +93,7 @@ async function main(): Promise<number> {
       'openblas-coretype': { type: 'string', describe: "OPENBLAS_CORETYPE for the reference ('' = OpenBLAS's own choice; default: the fastest in a trial)" },
       'flush-denormal': { type: 'boolean', default: true, describe: 'torch.set_flush_denormal in the reference' },
       json: { type: 'boolean', default: false, describe: 'Print JSON instead of the table' },
-    })
+    }))
     .parseAsync();
 
   const variants = (args.variants as string[]).includes('all') ? (Object.keys(VARIANTS) as Variant[]) : (args.variants as Variant[]);

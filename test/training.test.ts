@@ -132,6 +132,32 @@ test('resume is exact: 2 epochs straight == 1 epoch + resume + 1 epoch (weights 
   }
 });
 
+test("a stop on an epoch's last batch ends that epoch (validated, saved) and the resumed run matches a straight one", async () => {
+  const straight = tmp();
+  const split = tmp();
+  try {
+    const data = await loadDataset({ trainSize: 200, validationSize: 100 });
+    await train({ config: small({ epochs: 2 }), runDir: straight, data, backend: 'test' });
+    let steps = 0;
+    // 4 batches of 50 per epoch: ask to stop right after the 4th.
+    const stopped = await train({ config: small({ epochs: 2 }), runDir: split, data, backend: 'test', shouldStop: () => ++steps === 4 });
+    assert.equal(stopped.status, 'interrupted');
+    assert.equal(stopped.state.history.length, 1, 'the epoch was validated and recorded');
+    assert.deepEqual([stopped.state.epoch, stopped.state.batchInEpoch], [1, 0]);
+    const resume = await loadCheckpoint(split);
+    const result = await train({ config: configFromArgs({}, resume.state.config), runDir: split, data, backend: 'test', resume });
+    assert.equal(result.status, 'completed');
+    assert.equal(result.state.step, 8);
+    assert.equal(result.state.history.length, 2);
+    const a = await weightsOf(path.join(straight, 'latest'));
+    const b = await weightsOf(path.join(split, 'latest'));
+    a.forEach((w, i) => assert.ok(w.every((v, j) => Math.abs(v - b[i][j]) < 1e-6), `tensor ${i} differs`));
+  } finally {
+    fs.rmSync(straight, { recursive: true, force: true });
+    fs.rmSync(split, { recursive: true, force: true });
+  }
+});
+
 test('resuming with a contradicting config fails with a clear line', () => {
   const base = small();
   assert.throws(() => configFromArgs({ 'latent-vars': 30 }, base), /--latent-vars 30 contradicts the checkpoint \(trained with 10\)/);

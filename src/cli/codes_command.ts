@@ -13,7 +13,7 @@ import { formatNumber, formatTable, shareBars } from '../inspect/text.js';
 import { TEST_SEED } from '../model/evaluate.js';
 import { codeIndices, codesOf, encode } from '../model/generate.js';
 import type { CategoricalVae } from '../model/vae.js';
-import { checkPositiveInt, cliParser } from './parser.js';
+import { checkPositiveInt, cliParser, requireValues } from './parser.js';
 
 /** Argmax class of every variable of every image, image by image ([count * N]), in batches. */
 async function argmaxCodes(model: CategoricalVae, images: Float32Array, count: number, batchSize: number): Promise<Int32Array> {
@@ -74,13 +74,13 @@ export async function codesCommand(argv?: string[]): Promise<number> {
     argv,
   )
     .command('$0 <dir>', false, (y) => y.positional('dir', { type: 'string', describe: 'Run directory or checkpoint directory' }))
-    .options({
+    .options(requireValues({
       'test-size': { type: 'number', describe: 'Use only the first N test images', defaultDescription: 'all' },
       'batch-size': { type: 'number', default: 500, describe: 'Images per forward pass' },
       json: { type: 'boolean', default: false, describe: 'Print the statistics as one JSON object (the picture is still written)' },
       ...dataDirOption,
       ...pictureOptions('codes.png'),
-    })
+    }))
     .check((a) => {
       checkPositiveInt(a['test-size'], 'test-size');
       checkPositiveInt(a['batch-size'], 'batch-size');

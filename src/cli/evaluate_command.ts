@@ -6,7 +6,7 @@ import { selectBackend, type BackendChoice } from '../backend.js';
 import { binarizeSet, loadDataset } from '../data/index.js';
 import { loadCheckpoint } from '../model/checkpoint.js';
 import { evaluateVae, TEST_SEED } from '../model/evaluate.js';
-import { backendOption, checkNonNegativeInt, checkPositiveInt, cliParser } from './parser.js';
+import { backendOption, checkNonNegativeInt, checkPositiveInt, cliParser, requireValues } from './parser.js';
 
 export async function evaluateCommand(argv?: string[]): Promise<number> {
   const args = await cliParser(
@@ -14,7 +14,7 @@ export async function evaluateCommand(argv?: string[]): Promise<number> {
     argv,
   )
     .command('$0 <dir>', false, (y) => y.positional('dir', { type: 'string', describe: 'Run directory or checkpoint directory' }))
-    .options({
+    .options(requireValues({
       which: { choices: ['best', 'latest'], default: 'best', describe: 'Which checkpoint of a run directory' },
       'iw-samples': { type: 'number', default: 1000, describe: 'Importance samples per image for the bound on -log p(x) (0: skip)' },
       'test-size': { type: 'number', describe: 'Use only the first N test images', defaultDescription: 'all' },
@@ -23,7 +23,7 @@ export async function evaluateCommand(argv?: string[]): Promise<number> {
       seed: { type: 'number', default: TEST_SEED, describe: 'Seed of the test binarisation and of the samples' },
       json: { type: 'boolean', default: false, describe: 'Print one JSON object' },
       ...backendOption,
-    })
+    }))
     .check((a) => {
       checkNonNegativeInt(a['iw-samples'], 'iw-samples');
       checkPositiveInt(a['test-size'], 'test-size');

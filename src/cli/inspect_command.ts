@@ -8,7 +8,7 @@ import { selectBackend, type BackendChoice } from '../backend.js';
 import { buildReport, type CheckpointRole } from '../inspect/report.js';
 import { renderReport } from '../inspect/render.js';
 import { loadCheckpoint, resolveCheckpointDir, type LoadedCheckpoint } from '../model/checkpoint.js';
-import { backendOption, checkNonNegativeInt, cliParser } from './parser.js';
+import { backendOption, checkNonNegativeInt, cliParser, requireValues } from './parser.js';
 import { CliError } from './run.js';
 
 /**
@@ -34,11 +34,11 @@ export async function inspectCommand(argv?: string[]): Promise<number> {
     argv,
   )
     .command('$0 <dir>', false, (y) => y.positional('dir', { type: 'string', describe: 'Run directory or checkpoint directory' }))
-    .options({
+    .options(requireValues({
       json: { type: 'boolean', default: false, describe: 'Print the same report as one JSON object' },
       'history-rows': { type: 'number', default: 20, describe: 'Most rows of the history table (0: all)' },
       ...backendOption,
-    })
+    }))
     .check((a) => {
       const rows = a['history-rows'];
       checkNonNegativeInt(rows, 'history-rows');

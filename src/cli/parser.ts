@@ -24,6 +24,16 @@ export function cliParser(usage: string, argv: string[] = hideBin(process.argv))
     });
 }
 
+/**
+ * Every non-boolean flag must be followed by its value: without this yargs
+ * takes a bare `--epochs` as "not given" and silently runs with the default.
+ */
+export function requireValues<T extends Record<string, object>>(options: T): T {
+  return Object.fromEntries(
+    Object.entries(options).map(([name, o]) => [name, (o as { type?: string }).type === 'boolean' ? o : { ...o, requiresArg: true }]),
+  ) as T;
+}
+
 /** yargs checks: each throws one line for a bad value, which cliParser prints before exiting 2. */
 export function checkPositiveInt(value: number | undefined, flag: string): void {
   if (value !== undefined && !(Number.isInteger(value) && value >= 1)) throw new Error(`--${flag} must be a positive integer, got ${value}`);

@@ -7,7 +7,7 @@ import { groupGrid, toBatch } from '../inspect/pictures.js';
 import { checkScale, dataDirOption, imageShape, loadTestDigits, openSession, pictureOptions, savePicture } from '../inspect/picture_cli.js';
 import { TEST_SEED } from '../model/evaluate.js';
 import { reconstruct } from '../model/generate.js';
-import { checkNonNegativeInt, checkPositiveInt, cliParser } from './parser.js';
+import { checkNonNegativeInt, checkPositiveInt, cliParser, requireValues } from './parser.js';
 
 export async function reconstructCommand(argv?: string[]): Promise<number> {
   const args = await cliParser(
@@ -19,7 +19,7 @@ export async function reconstructCommand(argv?: string[]): Promise<number> {
     argv,
   )
     .command('$0 <dir>', false, (y) => y.positional('dir', { type: 'string', describe: 'Run directory or checkpoint directory' }))
-    .options({
+    .options(requireValues({
       count: { type: 'number', default: 50, describe: 'Test digits to show' },
       start: { type: 'number', default: 0, describe: 'Index of the first test digit' },
       sampled: { type: 'boolean', default: false, describe: 'Also show a reconstruction from a code sampled from q(z|x)' },
@@ -27,7 +27,7 @@ export async function reconstructCommand(argv?: string[]): Promise<number> {
       columns: { type: 'number', describe: 'Digits (with their reconstructions) per row', defaultDescription: 'about a square picture' },
       ...dataDirOption,
       ...pictureOptions('recon.png'),
-    })
+    }))
     .check((a) => {
       checkPositiveInt(a.count, 'count');
       checkPositiveInt(a.columns, 'columns');

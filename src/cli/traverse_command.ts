@@ -8,7 +8,7 @@ import { traversalPicture, toBatch, type TraversalPanel } from '../inspect/pictu
 import { checkScale, dataDirOption, imageShape, loadTestDigits, openSession, pictureOptions, savePicture } from '../inspect/picture_cli.js';
 import { TEST_SEED } from '../model/evaluate.js';
 import { codeIndices, codesOf, encode, reconstruct, traverseCodes } from '../model/generate.js';
-import { checkNonNegativeInt, cliParser } from './parser.js';
+import { checkNonNegativeInt, cliParser, requireValues } from './parser.js';
 
 const DEFAULT_DIGITS = 3;
 
@@ -23,12 +23,12 @@ export async function traverseCommand(argv?: string[]): Promise<number> {
     argv,
   )
     .command('$0 <dir>', false, (y) => y.positional('dir', { type: 'string', describe: 'Run directory or checkpoint directory' }))
-    .options({
+    .options(requireValues({
       digits: { type: 'number', describe: 'Show the first this many test digits', defaultDescription: String(DEFAULT_DIGITS) },
       index: { type: 'number', array: true, describe: 'Show these test digits instead (repeat the flag or list them: --index 3 7)' },
       ...dataDirOption,
       ...pictureOptions('traverse.png'),
-    })
+    }))
     .check((a) => {
       if (a.digits !== undefined && a.index !== undefined) throw new Error('give --digits or --index, not both');
       if (a.digits !== undefined && !(Number.isInteger(a.digits) && a.digits >= 1 && a.digits <= 100)) {

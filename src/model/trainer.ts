@@ -4,6 +4,7 @@
  * a clean stop on request (Ctrl-C) and on a non-finite loss.
  * Presentation (progress bar, TensorBoard) lives in hooks.
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { batchesPerEpoch, binarizeSet, epochBatches, type Dataset } from '../data/index.js';
@@ -127,6 +128,11 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   if (stepsPerEpoch === 0) {
     throw new Error(`the training set has ${train.count} images, fewer than one batch of ${config.batchSize}: lower --batch-size`);
   }
+  if (state.batchInEpoch >= stepsPerEpoch) {
+    // A checkpoint taken after an epoch's last batch (older versions stopped there without ending the epoch).
+    state.epoch++;
+    state.batchInEpoch = 0;
+  }
   const totalSteps = config.steps ?? config.epochs * stepsPerEpoch;
   const validation = data.validation.count > 0 ? binarizeSet(data.validation, 'fixed', config.seed + VALIDATION_SEED_OFFSET) : null;
   await call('onStart', { model, totalSteps, stepsPerEpoch, startStep: state.step, resumed: !!resume });
@@ -226,7 +232,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       setLearningRate(optimizer, learningRateAt(state.step, config));
       const epochDone = state.batchInEpoch + 1 >= stepsPerEpoch;
       const runDone = state.step + 1 >= totalSteps;
-      const metrics = (state.step + 1) % METRICS_STRIDE === 0 || epochDone || runDone;
+      const logNow = (state.step + 1) % config.logEvery === 0;
+      const metrics = (state.step + 1) % METRICS_STRIDE === 0 || logNow || epochDone || runDone;
       const terms = trainStep(model, optimizer, batch.x, state.tau, { metrics });
       if (terms) pending.push(terms);
       batch.x.dispose();
@@ -236,14 +243,15 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       windowImages += config.batchSize;
       hooks.forEach((h) => h.onStep?.(state.step, state.batchInEpoch));
       const stop = shouldStop();
-      if (state.step % config.logEvery === 0 || epochDone || runDone || stop) {
+      if (logNow || epochDone || runDone || stop) {
         if (!(await flush())) {
           status = 'diverged';
-          message = `the loss became NaN or infinite at step ${state.step}; stopped without saving (the last good checkpoint is in ${runDir}). Try a lower --learning-rate.`;
+          const kept = fs.existsSync(path.join(runDir, 'latest')) ? `the last good checkpoint is in ${runDir}` : 'no epoch had ended, so there is no checkpoint';
+          message = `the loss became NaN or infinite at step ${state.step}; stopped without saving (${kept}). Try a lower --learning-rate.`;
           break outer;
         }
       }
-      if (stop) {
+      if (stop && !epochDone && !runDone) {
         state.epochSums.seconds += (performance.now() - epochStart) / 1000;
         await save('latest');
         status = 'interrupted';
@@ -254,11 +262,18 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
         if (!(await endEpoch())) {
           status = 'diverged';
           message = `the validation -ELBO is not finite at step ${state.step}; stopped without saving this epoch. Try a lower --learning-rate.`;
+        } else if (stop && !runDone) {
+          // Stopped on an epoch's last batch: the epoch ended (validated and saved) as usual.
+          status = 'interrupted';
+          message = `stopped at step ${state.step}; resume with --resume ${runDir}`;
         }
         if (status !== 'completed' || runDone) break outer;
         continue outer;
       }
+      // One turn of the event loop per step, so that Ctrl-C (and other signals) are seen within a step.
+      await new Promise<void>((resolve) => setImmediate(resolve));
     }
+    throw new Error(`internal: epoch ${state.epoch + 1} served no batch from batch ${state.batchInEpoch} of ${stepsPerEpoch}`);
   }
   await drain(pending);
   optimizer.dispose();
