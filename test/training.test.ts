@@ -183,6 +183,12 @@ test('a kill during a save leaves a loadable checkpoint; corrupt checkpoints fai
     const bytes = fs.readFileSync(weights);
     fs.writeFileSync(weights, bytes.subarray(0, bytes.length - 100));
     await assert.rejects(loadCheckpoint(dir), (e: Error) => e instanceof CheckpointError && /weights\.bin: truncated/.test(e.message) && !e.message.includes('\n'));
+    // A NaN in the weights: refused, so no command decodes garbage from it (inspect may still look).
+    const poisoned = Buffer.from(bytes);
+    poisoned.writeFloatLE(NaN, poisoned.length - 4);
+    fs.writeFileSync(weights, poisoned);
+    await assert.rejects(loadCheckpoint(dir), /weights\.bin: NaN or infinite values in gumbel_softmax\/log_temperature; the checkpoint is corrupt/);
+    assert.equal((await loadCheckpoint(dir, 'latest', { allowNonFinite: true })).state.step, 2);
     fs.writeFileSync(weights, bytes);
     fs.writeFileSync(path.join(latest, 'model.json'), '{"modelTopology": ');
     await assert.rejects(loadCheckpoint(dir), /model\.json: not valid JSON/);

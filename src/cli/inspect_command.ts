@@ -53,7 +53,7 @@ export async function inspectCommand(argv?: string[]): Promise<number> {
   const backend = await selectBackend(args.backend as BackendChoice);
   process.stderr.write(`${backend.summary}\n`);
   const loaded: Array<{ role: CheckpointRole; checkpoint: LoadedCheckpoint }> = [];
-  for (const { role, dir } of dirs) loaded.push({ role, checkpoint: await loadCheckpoint(dir) });
+  for (const { role, dir } of dirs) loaded.push({ role, checkpoint: await loadCheckpoint(dir, 'latest', { allowNonFinite: true }) });
   const report = buildReport(location, loaded);
 
   if (args.json) process.stdout.write(`${JSON.stringify(report)}\n`);

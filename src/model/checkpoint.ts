@@ -108,9 +108,12 @@ export async function saveCheckpoint(target: string, model: CategoricalVae, opti
     savedAt: new Date().toISOString(),
   };
   await fs.promises.writeFile(path.join(tmp, STATE_JSON), JSON.stringify(file, null, 2));
-  // A complete <target> exists at every instant, or else a complete <target>.prev.
-  await fs.promises.rm(prev, { recursive: true, force: true });
-  if (fs.existsSync(target)) await fs.promises.rename(target, prev);
+  // A complete <target> exists at every instant, or else a complete <target>.prev
+  // (an older .prev, left by a crash when <target> is missing, stays until the new one is in place).
+  if (fs.existsSync(target)) {
+    await fs.promises.rm(prev, { recursive: true, force: true });
+    await fs.promises.rename(target, prev);
+  }
   await fs.promises.rename(tmp, target);
   await fs.promises.rm(prev, { recursive: true, force: true });
 }
@@ -166,8 +169,20 @@ async function readOptimizer(dir: string): Promise<NamedTensor[] | null> {
   return file.weights.map((w) => ({ name: w.name, tensor: map[w.name] }));
 }
 
-/** Loads the VAE, the run state and Adam's weights of a checkpoint; checks each file. */
-export async function loadCheckpoint(location: string, which: 'latest' | 'best' = 'latest'): Promise<LoadedCheckpoint> {
+/** The names of the model's weights that hold NaN or +-Infinity. */
+function nonFiniteWeights(vae: tf.LayersModel): string[] {
+  return vae.weights.filter((w) => tf.tidy(() => !tf.all(tf.isFinite(w.read())).dataSync()[0])).map((w) => w.originalName);
+}
+
+/**
+ * Loads the VAE, the run state and Adam's weights of a checkpoint; checks each
+ * file, and that the weights are finite (`allowNonFinite` lets inspect report them instead).
+ */
+export async function loadCheckpoint(
+  location: string,
+  which: 'latest' | 'best' = 'latest',
+  options: { allowNonFinite?: boolean } = {},
+): Promise<LoadedCheckpoint> {
   const dir = resolveCheckpointDir(location, which);
   const state = readState(dir);
   let vae: tf.LayersModel;
@@ -177,6 +192,13 @@ export async function loadCheckpoint(location: string, which: 'latest' | 'best' 
     const message = (error as Error).message.split('\n')[0];
     throw new CheckpointError(
       message.startsWith(dir) ? message : `${path.join(dir, MODEL_JSON)}: cannot be loaded (${message}); the checkpoint is corrupt`,
+    );
+  }
+  const bad = options.allowNonFinite ? [] : nonFiniteWeights(vae);
+  if (bad.length > 0) {
+    vae.dispose();
+    throw new CheckpointError(
+      `${path.join(dir, 'weights.bin')}: NaN or infinite values in ${bad.slice(0, 3).join(', ')}${bad.length > 3 ? ` and ${bad.length - 3} more` : ''}; the checkpoint is corrupt (inspect shows where)`,
     );
   }
   let model: CategoricalVae;
