@@ -72,3 +72,32 @@ test('file IO without tfjs-node: one handler, the tfjs-node layout, and truncate
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('file IO with tfjs-node present: its file:// handlers stay the only ones (two would make model.save throw)', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const { fileURLToPath } = await import('node:url');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'catvae-io-'));
+  const script = path.join(dir, 'child.ts');
+  const fileIo = new URL('../src/io/file_io.ts', import.meta.url).href;
+  // The same tfjs module file_io.ts imports (the child script lives outside the project).
+  const { createRequire } = await import('node:module');
+  const { pathToFileURL } = await import('node:url');
+  const tfjs = pathToFileURL(createRequire(import.meta.url).resolve('@tensorflow/tfjs')).href;
+  // Stands in for tfjs-node, which registers its file:// routers when imported.
+  fs.writeFileSync(
+    script,
+    `import * as tf from '${tfjs}';\n` +
+      `import { ensureFileSystemHandlers } from '${fileIo}';\n` +
+      `const nodeRouter = (url) => (String(url).startsWith('file://') ? { save: async () => ({ modelArtifactsInfo: {} }), tag: 'tfjs-node' } : null);\n` +
+      `tf.io.registerSaveRouter(nodeRouter);\n` +
+      `tf.io.registerLoadRouter(nodeRouter);\n` +
+      `ensureFileSystemHandlers();\n` +
+      `const save = tf.io.getSaveHandlers('file:///tmp/x');\n` +
+      `const load = tf.io.getLoadHandlers('file:///tmp/x/model.json');\n` +
+      `console.log(JSON.stringify({ save: save.length, load: load.length, tags: [...save, ...load].map((h) => h.tag ?? 'catvae') }));\n`,
+  );
+  const child = spawnSync(process.execPath, ['--import', 'tsx', script], { cwd: fileURLToPath(new URL('..', import.meta.url)), encoding: 'utf8' });
+  fs.rmSync(dir, { recursive: true, force: true });
+  assert.equal(child.status, 0, child.stderr);
+  assert.deepEqual(JSON.parse(child.stdout.trim().split('\n').at(-1)!), { save: 1, load: 1, tags: ['tfjs-node', 'tfjs-node'] });
+});
