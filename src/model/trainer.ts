@@ -20,7 +20,7 @@ import { buildVae, type CategoricalVae } from './vae.js';
 /** Seeds derived from the run seed for its other random streams. */
 const VALIDATION_SEED_OFFSET = 7919;
 /**
- * The loss terms are computed on every 5th step (and on each epoch's last):
+ * The loss terms are computed on every 5th step (and on each logged step and each epoch's last):
  * the gradients do not need them, and the softplus over every pixel is a
  * large share of a fast step on wasm. Logged training losses are means over
  * those steps.
