@@ -34,14 +34,17 @@ export function sampleGumbel(shape: number[], rng: Rng): tf.Tensor {
   const size = shape.reduce((a, b) => a * b, 1);
   return tf.tidy(() => {
     const u = tf.tensor(openUniformFloat32(size, rng), shape, 'float32');
-    // -log(u) >= 6e-8 in exact float32 maths, so the floor changes nothing on
-    // cpu or wasm; a GPU's log may err by 2^-21 near 1 and give 0 or less (g = +Inf or NaN).
-    return tf.neg(tf.log(tf.maximum(tf.neg(tf.log(u)), MIN_EXPONENTIAL)));
+    const e = tf.neg(tf.log(u));
+    // -log(u) >= 6e-8 with a correctly rounded log (cpu, wasm, libtensorflow); a
+    // shader's log may err by 2^-21 near 1 and give 0 or less (g = +Inf or NaN).
+    return tf.neg(tf.log(SHADER_BACKENDS.has(tf.getBackend()) ? tf.maximum(e, MIN_EXPONENTIAL) : e));
   });
 }
 
 /** Floor of -log(u): the value it takes at u = 1 - 2^-24 in float32. */
 const MIN_EXPONENTIAL = 5.9604645e-8;
+/** Backends whose log is a GPU shader's, of limited accuracy. */
+const SHADER_BACKENDS = new Set(['webgpu', 'webgl']);
 
 /** Normalises a possibly negative axis against a rank, or throws. */
 export function normalizeAxis(axis: number, rank: number): number {
