@@ -41,11 +41,13 @@ async function setupBackend(spec: RunSpec): Promise<string> {
   const wasm = await import('../src/wasm/index.js');
   const v = spec.variant;
   if (v === 'catvae' || v === 'tape') wasm.installWasmSpeedups({ threads: spec.threads });
+  else if (v === 'xnnpack') wasm.installWasmSpeedups({ threads: spec.threads, gemmKernels: false });
   else if (v !== 'stock') {
-    // The kernel-level fixes alone (then threads): tfjs's Adam, no custom kernels.
+    // The kernel-level fixes alone (then threads): XNNPACK's products, tfjs's Adam, no custom kernels.
     wasm.installTransposeFix();
     wasm.installMatMulFix();
-    if (v === 'fix+threads') wasm.useThreadedWasm({ threads: spec.threads });
+    wasm.setGemmKernels(false);
+    if (v === 'fix+threads') wasm.useThreadedWasm({ threads: spec.threads, kernelThreads: 1 });
   }
   // Not selectBackend: it may install the speed-ups itself, and 'stock' must stay as tfjs ships.
   if (!(await tf.setBackend('wasm'))) throw new Error('the wasm backend did not start');
@@ -53,7 +55,7 @@ async function setupBackend(spec: RunSpec): Promise<string> {
 }
 
 async function optimizerFor(spec: RunSpec): Promise<tf.Optimizer> {
-  if (spec.variant === 'catvae' || spec.variant === 'tape') {
+  if (spec.variant === 'catvae' || spec.variant === 'tape' || spec.variant === 'xnnpack') {
     const { fusedAdam } = await import('../src/wasm/adam.js');
     return fusedAdam(1e-3);
   }
@@ -69,7 +71,7 @@ async function main(): Promise<void> {
   const optimizer = await optimizerFor(spec);
   const rng = new Rng(11);
   // tfjs's own path (stock and the single fixes) is the tape; catvae's is the hand-written step.
-  const stepFn = spec.variant === 'catvae' ? trainStep : (m: CategoricalVae, o: tf.Optimizer, x: tf.Tensor2D, tau: number) => {
+  const stepFn = spec.variant === 'catvae' || spec.variant === 'xnnpack' ? trainStep : (m: CategoricalVae, o: tf.Optimizer, x: tf.Tensor2D, tau: number) => {
     m.sampler.setTemperature(tau);
     return tapeTrainStep(m, o, x);
   };

@@ -21,7 +21,7 @@ import { tapeTrainStep, trainStep } from '../src/model/train_step.js';
 import { buildVae } from '../src/model/vae.js';
 import { Rng } from '../src/random.js';
 import { fusedAdam, installWasmSpeedups, wasmThreadsInUse } from '../src/wasm/index.js';
-import { setReverseUntransposed } from '../src/wasm/matmul.js';
+import { setGemmKernels, setReverseUntransposed } from '../src/wasm/matmul.js';
 
 const { values } = parseArgs({
   options: {
@@ -33,6 +33,7 @@ const { values } = parseArgs({
     steps: { type: 'string', default: '10' },
     mnist: { type: 'boolean', default: false },
     direct: { type: 'boolean', default: false },
+    xnnpack: { type: 'boolean', default: false },
     'train-first': { type: 'string', default: '0' },
   },
 });
@@ -40,6 +41,7 @@ const batch = Number(values.batch);
 if (!values.stock) installWasmSpeedups({ threads: Number(values.threads) });
 await tf.setBackend('wasm');
 if (values.direct) setReverseUntransposed(false);
+if (values.xnnpack) setGemmKernels(false);
 
 const model = buildVae({ ...DEFAULT_VAE_CONFIG }, 1);
 const optimizer = values.adam === 'fused' && !values.stock ? fusedAdam(1e-3) : tf.train.adam(1e-3);

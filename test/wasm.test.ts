@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 // The kernels under test are the wasm ones, whatever backend the tests run on.
 import '@tensorflow/tfjs-backend-wasm';
 import { useTestBackend } from './helpers/backend.js';
-import { installMatMulFix, uninstallMatMulFix, isMatMulFixInstalled } from '../src/wasm/matmul.js';
+import { installMatMulFix, uninstallMatMulFix, isMatMulFixInstalled, setGemmKernels } from '../src/wasm/matmul.js';
 import { asMatrixSwap, installTransposeFix, uninstallTransposeFix } from '../src/wasm/transpose.js';
 import { FusedAdamOptimizer, adamUpdate, ADAM_KERNEL, type AdamAttrs } from '../src/wasm/adam.js';
 import { simdModuleBytes } from '../src/wasm/simd_kernels.js';
@@ -61,11 +61,13 @@ const CASES: Array<{ name: string; a: number[]; b: number[]; ta: boolean; tb: bo
   { name: 'batched a b^T', a: [3, 17, 9], b: [3, 11, 9], ta: false, tb: true },
 ];
 
-for (const c of CASES) {
-  test(`BatchMatMul ${c.name}: same as tfjs's kernel and a float64 product`, () => {
+for (const [c, gemm] of CASES.flatMap((c) => [[c, true], [c, false]] as const)) {
+  test(`BatchMatMul ${c.name} (${gemm ? "catvae's gemm kernels" : 'XNNPACK, transposes explicit'}): same as tfjs's kernel and a float64 product`, () => {
     const a = randomTensor(c.a, 1);
     const b = randomTensor(c.b, 2);
+    setGemmKernels(gemm);
     const [before, after] = beforeAfter(() => tf.matMul(a, b, c.ta, c.tb));
+    setGemmKernels(true);
     assert.deepEqual(after.shape, before.shape);
     assert.ok(relError(after, before) < 1e-5, `relative error against tfjs's kernel ${relError(after, before)}`);
     const cpu = tf.tensor(
@@ -103,8 +105,9 @@ test('tf.fused.matMul with bias and relu, transposed: same as matMul + add + rel
   tf.dispose([a, b, bias, fused, composed]);
 });
 
-test('fused dense forward: a new weight (reversed product) and the same weight again (direct) agree', () => {
+test('fused dense forward on XNNPACK: a new weight (reversed product) and the same weight again (direct) agree', () => {
   installMatMulFix();
+  setGemmKernels(false);
   const x = randomTensor([100, 784], 14);
   const bias = randomTensor([512], 15);
   const w = randomTensor([784, 512], 16); // never used before: the override reverses the product
@@ -114,6 +117,7 @@ test('fused dense forward: a new weight (reversed product) and the same weight a
   const second = tf.fused.matMul({ a: x, b: w, bias, activation: 'relu' }); // seen: direct, packed by XNNPACK
   const w2 = randomTensor([784, 512], 16);
   const linear = tf.fused.matMul({ a: x, b: w2, bias });
+  setGemmKernels(true);
   uninstallMatMulFix();
   const reference = tf.tidy(() => tf.relu(tf.add(tf.matMul(x, w), bias)));
   assert.ok(relError(first, reference) < 1e-5, `reversed: ${relError(first, reference)}`);

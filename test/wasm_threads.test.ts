@@ -14,10 +14,13 @@ const CASE = process.env.CATVAE_WASM_THREADS_CASE;
 if (CASE) {
   await runChild(CASE);
 } else {
-  test('2 threads: the pool has 2 threads, products are right, the script exits by itself', () => {
+  test('2 threads: products, the sparse layer and Adam split across threads are right; the script exits by itself', () => {
     const result = runCase('threads');
     assert.equal(result.threads, 2, JSON.stringify(result));
     assert.ok(result.maxError < 1e-4, `max error ${result.maxError}`);
+    assert.ok(result.sparseError! < 1e-5, `sparse layer error ${result.sparseError}`);
+    assert.ok(result.sparseGradError! < 1e-5, `sparse gradient error ${result.sparseGradError}`);
+    assert.ok(result.adamError! < 1e-6, `Adam error ${result.adamError}`);
     assert.deepEqual(result.warnings, []);
   });
 
@@ -39,6 +42,9 @@ if (CASE) {
 interface ChildResult {
   threads: number;
   maxError: number;
+  sparseError?: number;
+  sparseGradError?: number;
+  adamError?: number;
   warnings: string[];
 }
 
@@ -79,5 +85,48 @@ async function runChild(name: string): Promise<void> {
       maxError = Math.max(maxError, Math.abs(s - c[i * n + j]));
     }
   }
-  console.log(JSON.stringify({ threads: wasmThreadsInUse(), maxError, warnings }));
+  const extra = name === 'threads' ? await parallelKernels(tf) : {};
+  console.log(JSON.stringify({ threads: wasmThreadsInUse(), maxError, ...extra, warnings }));
+}
+
+/** The sparse layer and Adam, whose work is split across the kernel threads, against float64 loops. */
+async function parallelKernels(tf: typeof import('@tensorflow/tfjs')): Promise<Partial<ChildResult>> {
+  const { sparseInputDense, sparseInputKernelGrad, FusedAdamOptimizer, adamUpdate } = await import('../src/wasm/index.js');
+  const { Rng } = await import('../src/random.js');
+  const rng = new Rng(21);
+  const [rows, d, n] = [100, 784, 64];
+  const xs = Float32Array.from({ length: rows * d }, () => (rng.nextOpen01() < 0.13 ? 1 : 0));
+  const ws = Float32Array.from({ length: d * n }, () => rng.nextOpen01() - 0.5);
+  const dys = Float32Array.from({ length: rows * n }, () => rng.nextOpen01() - 0.5);
+  const [x, w, dy] = [tf.tensor2d(xs, [rows, d]), tf.tensor2d(ws, [d, n]), tf.tensor2d(dys, [rows, n])];
+  const y = sparseInputDense(x, w, tf.zeros([n]), 'linear').dataSync();
+  const dw = sparseInputKernelGrad(x, dy).dataSync();
+  let [sparseError, sparseGradError] = [0, 0];
+  for (let i = 0; i < rows; i++) {
+    for (let j = 0; j < n; j++) {
+      let s = 0;
+      for (let k = 0; k < d; k++) s += xs[i * d + k] * ws[k * n + j];
+      sparseError = Math.max(sparseError, Math.abs(s - y[i * n + j]));
+    }
+  }
+  for (let k = 0; k < d; k++) {
+    for (let j = 0; j < n; j++) {
+      let s = 0;
+      for (let i = 0; i < rows; i++) s += xs[i * d + k] * dys[i * n + j];
+      sparseGradError = Math.max(sparseGradError, Math.abs(s - dw[k * n + j]));
+    }
+  }
+  // One Adam step on 100,003 weights (not a multiple of 4: the tail runs in JS).
+  const size = 100_003;
+  const p0 = Float32Array.from({ length: size }, () => rng.nextOpen01());
+  const g0 = Float32Array.from({ length: size }, () => rng.nextOpen01() - 0.5);
+  const v = tf.variable(tf.tensor1d(p0));
+  new FusedAdamOptimizer(0.01).applyGradients([{ name: v.name, tensor: tf.tensor1d(g0) }]);
+  const got = v.dataSync();
+  const expected = [new Float32Array(size), new Float32Array(size), new Float32Array(size)];
+  const attrs = { learningRate: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, biasCorrection1: 1 - 0.9, biasCorrection2: 1 - 0.999 };
+  adamUpdate(p0, g0, new Float32Array(size), new Float32Array(size), expected[0], expected[1], expected[2], attrs);
+  let adamError = 0;
+  for (let i = 0; i < size; i++) adamError = Math.max(adamError, Math.abs(got[i] - expected[0][i]));
+  return { sparseError, sparseGradError, adamError };
 }

@@ -18,7 +18,11 @@
  * has it and tfjs's own update elsewhere.
  */
 import * as tf from '@tensorflow/tfjs';
+import { kernelCall, kernelThreads, runShares, type KernelCall } from './kernel_pool.js';
 import { simdKernelsFor } from './simd_kernels.js';
+
+/** Below this many weights one thread updates them all: a hand-off would cost more. */
+const MIN_PARALLEL = 16_384;
 
 export const ADAM_KERNEL = 'CatvaeAdamUpdate';
 const FLT_MIN = 1.1754943508222875e-38;
@@ -94,10 +98,19 @@ function adamWasm({ inputs, backend, attrs }: Parameters<tf.KernelFunc>[0]): tf.
   const simd = simdKernelsFor(b.wasm)?.adam;
   const head = simd ? n & ~3 : 0;
   if (simd && head > 0) {
-    const [p0, g0, m0, v0, p1, m1, v1] = all.map((t) => b.dataIdMap.get(t.dataId).memoryOffset);
+    const offsets = all.map((t) => b.dataIdMap.get(t.dataId).memoryOffset);
     const root2 = Math.sqrt(a.biasCorrection2);
     const step = (a.learningRate * root2) / a.biasCorrection1;
-    simd(p0, g0, m0, v0, p1, m1, v1, head * 4, a.beta1, 1 - a.beta1, a.beta2, 1 - a.beta2, step, a.epsilon * root2);
+    const constants = [a.beta1, 1 - a.beta1, a.beta2, 1 - a.beta2, step, a.epsilon * root2];
+    // Element-wise: split into equal runs of whole vectors, one per kernel thread.
+    const threads = head >= MIN_PARALLEL ? kernelThreads(b.wasm) : 1;
+    const shares: KernelCall[][] = [];
+    for (let t = 0; t < threads; t++) {
+      const from = Math.floor((t * head) / threads / 4) * 4;
+      const to = Math.floor(((t + 1) * head) / threads / 4) * 4;
+      if (to > from) shares.push([kernelCall('adam', ...offsets.map((o) => o + 4 * from), 4 * (to - from), ...constants)]);
+    }
+    runShares(b.wasm, shares);
   }
   if (head < n) {
     const [p0, g0, m0, v0, p1, m1, v1] = all.map((t) => b.typedArrayFromHeap(t).subarray(head));

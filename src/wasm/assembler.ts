@@ -48,6 +48,9 @@ export const op = {
   i32LoadAt: (offset: number) => [0x28, 0x02, ...uleb(offset)],
   f32Ne: [0x5c],
   i32Mul: [0x6c],
+  i32Sub: [0x6b],
+  i32ShrU: [0x76],
+  tee: (local: number) => [0x22, ...uleb(local)],
   i32GeU: [0x4f],
   i32LtU: [0x49],
   select: [0x1b],
@@ -90,20 +93,37 @@ export const v = {
   f32x4Mul: simd(0xe6),
   f32x4Div: simd(0xe7),
   f32x4Max: simd(0xe9),
+  /** v128.load32_splat at a constant byte offset: one float in all four lanes. */
+  load32SplatAt: (offset: number) => [...simd(0x09), 0x00, ...uleb(offset)],
+  /** f32x4.relaxed_madd (relaxed SIMD): a * b + c, fused where the CPU has FMA. */
+  f32x4RelaxedMadd: simd(0x105),
+  f32x4ExtractLane: (lane: number) => [...simd(0x1f), lane],
 };
+
+/** for (counter = start ?? 0; counter < limit; counter += step) body; all locals. */
+export function forRange(counter: number, start: number | null, limit: number, step: number, body: number[]): number[] {
+  return [
+    ...(start === null ? op.i32(0) : op.get(start)), ...op.set(counter), ...op.block, ...op.loop,
+    ...op.get(counter), ...op.get(limit), ...op.i32GeU, ...op.brIf(1),
+    ...body,
+    ...op.get(counter), ...op.i32(step), ...op.i32Add, ...op.set(counter), ...op.br(0), ...op.end, ...op.end,
+  ];
+}
 
 export interface WasmFunction {
   name: string;
   params: number[];
+  /** Result types (default none). */
+  results?: number[];
   /** Extra locals after the parameters, as [count, type] runs. */
   locals: Array<[number, number]>;
   /** The instructions, without the final `end`. */
   code: number[];
 }
 
-/** A module importing env.memory (shared: as the threaded build's is) and exporting the functions. */
-export function assemble(functions: WasmFunction[], sharedMemory: boolean): Uint8Array {
-  const types = functions.map((f) => [0x60, ...uleb(f.params.length), ...f.params, 0x00]);
+/** A module importing env.memory (shared: as the threaded build's is; null: no memory) and exporting the functions. */
+export function assemble(functions: WasmFunction[], sharedMemory: boolean | null): Uint8Array {
+  const types = functions.map((f) => [0x60, ...uleb(f.params.length), ...f.params, ...vec((f.results ?? []).map((t) => [t]))]);
   // A shared memory must declare a maximum: 65536 pages, all wasm32 allows, admits any.
   const limits = sharedMemory ? [0x03, 0x00, ...uleb(65536)] : [0x00, 0x00];
   const bodies = functions.map((f) => {
@@ -113,7 +133,7 @@ export function assemble(functions: WasmFunction[], sharedMemory: boolean): Uint
   return Uint8Array.from([
     ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
     ...section(1, vec(types)),
-    ...section(2, vec([[...name('env'), ...name('memory'), 0x02, ...limits]])),
+    ...(sharedMemory === null ? [] : section(2, vec([[...name('env'), ...name('memory'), 0x02, ...limits]]))),
     ...section(3, vec(functions.map((_, i) => uleb(i)))),
     ...section(7, vec(functions.map((f, i) => [...name(f.name), 0x00, ...uleb(i)]))),
     ...section(10, vec(bodies)),

@@ -1,7 +1,10 @@
 /**
  * Faster training on tfjs's wasm backend: one call for the backend loader.
  *
- * - matmul.ts: transposed products (every dense backward) on XNNPACK.
+ * - gemm.ts: matrix products on catvae's own SIMD kernels (gemm_kernels.ts),
+ *   which read both operands in place (no packing, no transposes), on every
+ *   thread (kernel_pool.ts); matmul.ts routes BatchMatMul and _FusedMatMul to
+ *   them, and the shapes they do not cover to XNNPACK, transposes made explicit.
  * - transpose.ts: matrix transposes by SIMD blocks (simd_kernels.ts).
  * - threads.ts: the threaded build in Node (tfjs ships it but leaves it off).
  * - adam.ts: Adam as one kernel per variable (FusedAdamOptimizer).
@@ -13,12 +16,18 @@
 import { availableParallelism } from 'node:os';
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { registerAdamKernels } from './adam.js';
-import { installMatMulFix } from './matmul.js';
+import * as tf from '@tensorflow/tfjs';
+import { kernelThreads } from './kernel_pool.js';
+import { installMatMulFix, setGemmKernels } from './matmul.js';
+import { enableRelaxedSimd } from './simd_kernels.js';
 import { registerSparseDenseKernels } from './sparse_dense.js';
 import { installTransposeFix } from './transpose.js';
 import { useThreadedWasm } from './threads.js';
 
-export { installMatMulFix, uninstallMatMulFix, isMatMulFixInstalled } from './matmul.js';
+export { installMatMulFix, uninstallMatMulFix, isMatMulFixInstalled, setGemmKernels } from './matmul.js';
+export { runGemm, gemmSupports } from './gemm.js';
+export { kernelThreads } from './kernel_pool.js';
+export type { GemmProblem } from './gemm.js';
 export { installTransposeFix, uninstallTransposeFix } from './transpose.js';
 export { useThreadedWasm } from './threads.js';
 export type { ThreadedWasmOptions } from './threads.js';
@@ -30,8 +39,20 @@ export { sparseInputDense, sparseInputKernelGrad, registerSparseDenseKernels } f
 const MAX_THREADS = 8;
 
 export interface WasmSpeedupOptions {
-  /** XNNPACK threads (default: the cores Node may use, at most 8; 1 = tfjs's single-threaded build). */
+  /** Threads (default: the cores Node may use, at most 8; 1 = tfjs's single-threaded build). */
   threads?: number;
+  /**
+   * Matrix products on catvae's kernels (default true). They take the threads,
+   * and XNNPACK's pool keeps one: its workers spin after every op they share,
+   * and on a busy core that slows everything else. false: XNNPACK runs the
+   * products on all the threads (the path before these kernels, for comparison).
+   */
+  gemmKernels?: boolean;
+  /**
+   * Fused multiply-adds in the gemm kernels (default true): relaxed SIMD,
+   * which Node 20 has behind a V8 flag that this sets (simd_kernels.ts).
+   */
+  relaxedSimd?: boolean;
   /** Where the one-line fallback warning goes (default console.warn). */
   warn?: (message: string) => void;
 }
@@ -51,15 +72,20 @@ export function installWasmSpeedups(options: WasmSpeedupOptions = {}): number {
   if (!Number.isInteger(threads) || threads < 1) {
     throw new Error(`wasm threads must be a positive integer, got ${String(options.threads)}`);
   }
+  const gemm = options.gemmKernels ?? true;
+  if (gemm && (options.relaxedSimd ?? true)) enableRelaxedSimd();
   installTransposeFix();
   installMatMulFix();
+  setGemmKernels(gemm);
   registerAdamKernels();
   registerSparseDenseKernels();
-  if (threads > 1) useThreadedWasm({ threads: Math.min(threads, MAX_THREADS), warn: options.warn });
+  const n = Math.min(threads, MAX_THREADS);
+  if (n > 1) useThreadedWasm({ threads: n, xnnpackThreads: gemm ? 1 : n, kernelThreads: gemm ? n : 1, warn: options.warn });
   return threads;
 }
 
-/** Threads in the running wasm backend's pool (1 when single-threaded). */
+/** Threads the running wasm backend computes on: XNNPACK's pool or catvae's kernel threads (1 when single-threaded). */
 export function wasmThreadsInUse(): number {
-  return Math.max(1, getThreadsCount());
+  const backend = tf.findBackend('wasm') as unknown as { wasm?: object } | null;
+  return Math.max(1, getThreadsCount(), backend?.wasm ? kernelThreads(backend.wasm) : 1);
 }

@@ -1,5 +1,10 @@
 /**
- * Transposed matrix products on tfjs's wasm backend, at XNNPACK speed.
+ * Matrix products on tfjs's wasm backend: BatchMatMul and _FusedMatMul
+ * overrides that route every float32 product of one matrix pair, transposed
+ * or not, with a bias and ReLU or none, to catvae's gemm kernels (gemm.ts:
+ * both operands read in place, all threads). What those do not cover (other
+ * activations, both operands transposed, a column count not a multiple of 4,
+ * batches) goes to tfjs's XNNPACK kernels as below.
  *
  * tfjs-backend-wasm 4.22 runs BatchMatMul and _FusedMatMul through XNNPACK
  * only when neither operand is transposed (and the batch is 1); with
@@ -19,11 +24,19 @@
  * summation order.
  */
 import * as tf from '@tensorflow/tfjs';
+import { gemmSupports, runGemm } from './gemm.js';
+import type { GemmKind } from './gemm_kernels.js';
 
 type KernelConfig = tf.KernelConfig;
 type KernelFunc = KernelConfig['kernelFunc'];
 type TensorInfo = tf.TensorInfo;
 type Backend = Parameters<KernelFunc>[0]['backend'] & { disposeData(dataId: object): boolean };
+/** The parts of tfjs's BackendWasm used to run our own kernels on its heap. */
+type WasmBackendInternals = Backend & {
+  wasm: object;
+  dataIdMap: { get(dataId: object): { memoryOffset: number } };
+  makeOutput(shape: number[], dtype: tf.DataType): TensorInfo;
+};
 
 const BACKEND = 'wasm';
 /** The kernels we wrap; both take inputs a, b and attrs transposeA, transposeB. */
@@ -96,6 +109,8 @@ function untransposing(original: KernelFunc): KernelFunc {
     const transposeB = attrs?.transposeB === true;
     // Batched products (batch > 1) run tfjs's loop either way: leave them alone.
     if (batchSize(a.shape) !== 1 || batchSize(b.shape) !== 1) return original(args);
+    const own = useGemmKernels ? withGemmKernels(args, transposeA, transposeB) : null;
+    if (own) return own;
     const [m, k] = transposeA ? a.shape.slice(-2).reverse() : a.shape.slice(-2);
     const n = transposeB ? b.shape[b.shape.length - 2] : b.shape[b.shape.length - 1];
     const seen = transposeB ? 0 : (sightings.get(b.dataId) ?? 0);
@@ -124,6 +139,38 @@ function untransposing(original: KernelFunc): KernelFunc {
       for (const x of temporaries) backend.disposeData(x.dataId);
     }
   };
+}
+
+/** For measurements (bench/profile_step.ts --xnnpack): whether catvae's gemm kernels may run products (default true). */
+let useGemmKernels = true;
+export function setGemmKernels(enabled: boolean): void {
+  useGemmKernels = enabled;
+}
+
+/**
+ * The product on catvae's own kernels (gemm.ts), which read both operands in
+ * place, transposed or not: no packing, no transposes. Null where they do not
+ * apply (float32 only, both transposed, a bias that is not one row, an
+ * activation other than linear or ReLU, a shape they do not cover).
+ */
+function withGemmKernels(args: Parameters<KernelFunc>[0], transposeA: boolean, transposeB: boolean): TensorInfo | null {
+  const { inputs, attrs } = args;
+  const backend = args.backend as WasmBackendInternals;
+  const { a, b } = inputs as { a: TensorInfo; b: TensorInfo };
+  const bias = inputs.bias as TensorInfo | undefined;
+  if (transposeA && transposeB) return null;
+  if (a.dtype !== 'float32' || b.dtype !== 'float32' || epilogueOps(inputs, attrs) === null) return null;
+  const kind: GemmKind = transposeA ? 'tn' : transposeB ? 'nt' : 'nn';
+  const [m, k] = transposeA ? a.shape.slice(-2).reverse() : a.shape.slice(-2);
+  const n = transposeB ? b.shape[b.shape.length - 2] : b.shape[b.shape.length - 1];
+  if (bias && (bias.dtype !== 'float32' || bias.shape.reduce((x, y) => x * y, 1) !== n || bias.shape[bias.shape.length - 1] !== n)) return null;
+  if (!gemmSupports(kind, m, n, k)) return null;
+  const out = backend.makeOutput([...a.shape.slice(0, -2), m, n], 'float32');
+  const at = (t: TensorInfo) => backend.dataIdMap.get(t.dataId).memoryOffset;
+  const problem = { kind, a: at(a), b: at(b), c: at(out), bias: bias ? at(bias) : 0, m, n, k, relu: attrs?.activation === 'relu' };
+  if (runGemm(backend.wasm, problem)) return out;
+  backend.disposeData(out.dataId);
+  return null;
 }
 
 /** Whether the overrides are in place. */

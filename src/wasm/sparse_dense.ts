@@ -9,12 +9,15 @@
  * sparse enough to gain, the ordinary dense ops.
  */
 import * as tf from '@tensorflow/tfjs';
+import { kernelCall, kernelThreads, runShares, type KernelCall } from './kernel_pool.js';
 import { SPARSE_SLICE, simdKernelsFor } from './simd_kernels.js';
 
 export const SPARSE_DENSE_KERNEL = 'CatvaeSparseDense';
 export const SPARSE_DENSE_GRAD_KERNEL = 'CatvaeSparseDenseGrad';
 /** Above this share of non-zeros the dense XNNPACK product is faster. */
 export const MAX_DENSITY = 0.3;
+/** Below this many multiply-adds one thread does the layer: a hand-off would cost more. */
+const MIN_PARALLEL_MACS = 100_000;
 
 interface WasmBackendLike {
   wasm: object;
@@ -114,7 +117,20 @@ function sparseProduct(
   const at = (t: tf.TensorInfo) => backend.dataIdMap.get(t.dataId).memoryOffset;
   const unit = lists.values.every((value) => value === 1);
   const flags = (relu ? 1 : 0) | (bias ? 2 : 0) | (unit ? 4 : 0);
-  simd.sparseRows(at(starts), at(index), at(values), at(mat), bias ? at(bias) : 0, at(out), listCount, n, flags);
+  // One share of the lists per kernel thread, with equal numbers of non-zeros (the work), not of lists.
+  const threads = lists.index.length * n >= MIN_PARALLEL_MACS ? kernelThreads(backend.wasm) : 1;
+  const shares: KernelCall[][] = [];
+  let first = 0;
+  for (let t = 1; t <= threads; t++) {
+    let last = first;
+    const target = (t * lists.index.length) / threads;
+    while (last < listCount && (t === threads || lists.starts[last + 1] <= target)) last++;
+    if (last > first) {
+      shares.push([kernelCall('sparseRows', at(starts) + 4 * first, at(index), at(values), at(mat), bias ? at(bias) : 0, at(out) + 4 * n * first, last - first, n, flags)]);
+    }
+    first = last;
+  }
+  runShares(backend.wasm, shares);
   for (const t of [starts, index, values]) backend.disposeData(t.dataId);
   return out;
 }

@@ -16,6 +16,8 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { startKernelThreads } from './kernel_pool.js';
+import type { EmscriptenMemoryHolder } from './simd_kernels.js';
 import { shippedWorkerModule, workerEntryUrl } from './worker_source.js';
 
 const require = createRequire(import.meta.url);
@@ -27,8 +29,12 @@ const THREADED_WASM = 'tfjs-backend-wasm-threaded-simd.wasm';
 const START_TIMEOUT_MS = 30_000;
 
 export interface ThreadedWasmOptions {
-  /** Size of XNNPACK's thread pool, the calling thread included (>= 2). */
+  /** Threads in all, the calling thread included (>= 2). */
   threads: number;
+  /** Size of XNNPACK's thread pool (default `threads`). */
+  xnnpackThreads?: number;
+  /** Threads for catvae's own kernels (gemm.ts; default `threads`; 1 = no kernel workers). */
+  kernelThreads?: number;
   /** Called with the one-line reason when falling back to one thread (default console.warn). */
   warn?: (message: string) => void;
   /** For tests: tfjs's worker module that the worker entry loads. */
@@ -103,6 +109,8 @@ function unrefWorkers(module: EmscriptenModule): void {
   for (const worker of [...pthread.runningWorkers, ...pthread.unusedWorkers]) worker.unref?.();
 }
 
+const firstLine = (error: unknown): string => String((error as Error)?.message ?? error).split('\n')[0];
+
 function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
@@ -118,6 +126,7 @@ async function startThreadedBackend(options: ThreadedWasmOptions): Promise<Backe
   const mainScript = join(dir, 'tfjs-backend-wasm-threaded-simd.js');
   const entry = workerEntryUrl(options.workerModule ?? shippedWorkerModule());
   const timeoutMs = options.timeoutMs ?? START_TIMEOUT_MS;
+  const xnnpackThreads = options.xnnpackThreads ?? options.threads;
   await probeWorker(entry, timeoutMs);
   const factory = require(mainScript) as Factory;
   let aborted: string | null = null;
@@ -136,7 +145,7 @@ async function startThreadedBackend(options: ThreadedWasmOptions): Promise<Backe
     // is the count asked for. Emscripten's documented hook for custom
     // instantiation; everything else is passed through unchanged.
     instantiateWasm: (imports: Imports, receive: (instance: unknown, module: unknown) => void) => {
-      const env = { ...imports.env, emscripten_num_logical_cores: () => 2 * options.threads };
+      const env = { ...imports.env, emscripten_num_logical_cores: () => 2 * xnnpackThreads };
       wasmApi.instantiate(readFileSync(join(dir, THREADED_WASM)), { ...imports, env }).then(
         ({ instance, module }) => receive(instance, module),
         failInstantiation,
@@ -148,9 +157,15 @@ async function startThreadedBackend(options: ThreadedWasmOptions): Promise<Backe
     const module = await withTimeout(Promise.race([factory(config), instantiationFailed]), timeoutMs, 'the threaded wasm build');
     if (aborted) throw new Error(aborted);
     attachTfjsApi(module);
-    setThreadsCount(options.threads);
+    setThreadsCount(xnnpackThreads);
     const backend = new BackendWasm(module as unknown as ConstructorParameters<typeof BackendWasm>[0]);
     unrefWorkers(module);
+    const kernelThreads = options.kernelThreads ?? options.threads;
+    try {
+      if (kernelThreads > 1) await startKernelThreads(module as unknown as EmscriptenMemoryHolder, kernelThreads);
+    } catch (error) {
+      (options.warn ?? console.warn)(`catvae: matrix products run on 1 thread (${firstLine(error)})`);
+    }
     return backend;
   } catch (error) {
     // Emscripten uses the config object as its Module: stop whatever workers it started.
@@ -198,7 +213,7 @@ export function useThreadedWasm(options: ThreadedWasmOptions): boolean {
       try {
         return await startThreadedBackend(options);
       } catch (error) {
-        fallback(`the threaded build did not start: ${String((error as Error)?.message ?? error).split('\n')[0]}`);
+        fallback(`the threaded build did not start: ${firstLine(error)}`);
         setThreadsCount(1);
         return original.factory();
       }
