@@ -11,6 +11,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { useTestBackend } from './helpers/backend.js';
 import { installMatMulFix, uninstallMatMulFix, isMatMulFixInstalled, setGemmKernels } from '../src/wasm/matmul.js';
 import { asMatrixSwap, installTransposeFix, uninstallTransposeFix } from '../src/wasm/transpose.js';
+import { installSoftplusFix, uninstallSoftplusFix } from '../src/wasm/softplus.js';
 import { FusedAdamOptimizer, adamUpdate, ADAM_KERNEL, type AdamAttrs } from '../src/wasm/adam.js';
 import { simdModuleBytes } from '../src/wasm/simd_kernels.js';
 import { registerSparseDenseKernels, sparseInputDense, sparseInputKernelGrad } from '../src/wasm/sparse_dense.js';
@@ -289,4 +290,26 @@ test('FusedAdamOptimizer trains like tf.train.adam and saves the same weights', 
   tf.dispose([...init, x, ...a, ...b]);
   stock.dispose();
   fused.dispose();
+});
+
+test('Softplus: the SIMD override against float64, edge values and lengths that leave a tail', () => {
+  const edges = [Number.NEGATIVE_INFINITY, -1e30, -200, -87.2, -60, -20, -5, -1, -1e-8, 0, 1e-8, 0.5, 1, 5, 15, 20, 40, 88, 1e30, Number.POSITIVE_INFINITY];
+  const rng = new Rng(31);
+  const random = Array.from({ length: 100_001 }, () => (rng.nextOpen01() - 0.5) * 60);
+  installSoftplusFix();
+  for (const values of [edges, ...[1, 2, 3, 5, 7].map((k) => edges.slice(k)), random, [Number.NaN, 1, 2, 3, Number.NaN, 4, 5, 6, 7]]) {
+    const x = tf.tensor1d(values);
+    const got = tf.softplus(x).dataSync();
+    values.forEach((z64, i) => {
+      const z = Math.fround(z64); // what the float32 tensor holds
+      if (Number.isNaN(z)) return assert.ok(Number.isNaN(got[i]), `softplus(NaN) = ${got[i]}`);
+      const expected = Math.max(z, 0) + Math.log1p(Math.exp(-Math.abs(z)));
+      if (!Number.isFinite(expected)) return assert.equal(got[i], expected, `softplus(${z})`);
+      // ~3 ulp of float32; below FLT_MIN the value is flushed to 0.
+      const tolerance = expected < 1.2e-38 ? 1.2e-38 : 4e-7 * expected;
+      assert.ok(Math.abs(got[i] - expected) <= tolerance, `softplus(${z}) = ${got[i]}, expected ${expected}`);
+    });
+    x.dispose();
+  }
+  uninstallSoftplusFix();
 });

@@ -84,6 +84,8 @@ export const v = {
   /** i8x16.shuffle of two vectors by 16 byte indices (0-15 first, 16-31 second). */
   shuffle: (bytes: number[]) => [...simd(0x0d), ...bytes],
   f32x4Splat: simd(0x13),
+  /** v128.const of four equal floats. */
+  f32x4Const: (x: number) => [...simd(0x0c), ...Array.from({ length: 4 }, () => [...new Uint8Array(Float32Array.of(x).buffer)]).flat()],
   f32x4Lt: simd(0x43),
   andnot: simd(0x4f),
   f32x4Abs: simd(0xe0),
@@ -93,11 +95,24 @@ export const v = {
   f32x4Mul: simd(0xe6),
   f32x4Div: simd(0xe7),
   f32x4Max: simd(0xe9),
+  /** f32x4.pmax(a, b) = a < b ? b : a: one instruction (f32x4.max's NaN rules cost several); NaN in a is kept. */
+  f32x4Pmax: simd(0xeb),
   /** v128.load32_splat at a constant byte offset: one float in all four lanes. */
   load32SplatAt: (offset: number) => [...simd(0x09), 0x00, ...uleb(offset)],
   /** f32x4.relaxed_madd (relaxed SIMD): a * b + c, fused where the CPU has FMA. */
   f32x4RelaxedMadd: simd(0x105),
   f32x4ExtractLane: (lane: number) => [...simd(0x1f), lane],
+  f32x4Neg: simd(0xe1),
+  f32x4Ge: simd(0x46),
+  f32x4Nearest: simd(0x6a),
+  and: simd(0x4e),
+  or: simd(0x50),
+  /** v128.const of four equal 32-bit integers. */
+  i32x4Const: (x: number) => [...simd(0x0c), ...Array.from({ length: 4 }, () => [...new Uint8Array(Int32Array.of(x).buffer)]).flat()],
+  i32x4Splat: simd(0x11),
+  i32x4Add: simd(0xae),
+  i32x4Shl: simd(0xab),
+  i32x4TruncSatF32x4S: simd(0xf8),
 };
 
 /** for (counter = start ?? 0; counter < limit; counter += step) body; all locals. */

@@ -6,6 +6,7 @@
  *   thread (kernel_pool.ts); matmul.ts routes BatchMatMul and _FusedMatMul to
  *   them, and the shapes they do not cover to XNNPACK, transposes made explicit.
  * - transpose.ts: matrix transposes by SIMD blocks (simd_kernels.ts).
+ * - softplus.ts: Softplus (the Bernoulli likelihood) by SIMD polynomials.
  * - threads.ts: the threaded build in Node (tfjs ships it but leaves it off).
  * - adam.ts: Adam as one kernel per variable (FusedAdamOptimizer).
  * - sparse_dense.ts: a dense layer on mostly-zero inputs (binarised images).
@@ -21,6 +22,7 @@ import { kernelThreads } from './kernel_pool.js';
 import { installMatMulFix, setGemmKernels } from './matmul.js';
 import { enableRelaxedSimd } from './simd_kernels.js';
 import { registerSparseDenseKernels } from './sparse_dense.js';
+import { installSoftplusFix } from './softplus.js';
 import { installTransposeFix } from './transpose.js';
 import { useThreadedWasm } from './threads.js';
 
@@ -29,6 +31,7 @@ export { runGemm, gemmSupports } from './gemm.js';
 export { kernelThreads } from './kernel_pool.js';
 export type { GemmProblem } from './gemm.js';
 export { installTransposeFix, uninstallTransposeFix } from './transpose.js';
+export { installSoftplusFix, uninstallSoftplusFix } from './softplus.js';
 export { useThreadedWasm } from './threads.js';
 export type { ThreadedWasmOptions } from './threads.js';
 export { FusedAdamOptimizer, fusedAdam, registerAdamKernels, adamUpdate, ADAM_KERNEL } from './adam.js';
@@ -75,6 +78,7 @@ export function installWasmSpeedups(options: WasmSpeedupOptions = {}): number {
   const gemm = options.gemmKernels ?? true;
   if (gemm && (options.relaxedSimd ?? true)) enableRelaxedSimd();
   installTransposeFix();
+  installSoftplusFix();
   installMatMulFix();
   setGemmKernels(gemm);
   registerAdamKernels();
