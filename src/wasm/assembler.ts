@@ -46,6 +46,10 @@ export const op = {
   /** i32.load with alignment hint 4 bytes, offset 0. */
   i32Load: [0x28, 0x02, 0x00],
   i32LoadAt: (offset: number) => [0x28, 0x02, ...uleb(offset)],
+  /** i32.store / f32.store, alignment hint 4 bytes, offset 0. */
+  i32Store: [0x36, 0x02, 0x00],
+  f32Store: [0x38, 0x02, 0x00],
+  i32ExtendNe: [0x47],
   f32Ne: [0x5c],
   i32Mul: [0x6c],
   i32Sub: [0x6b],
