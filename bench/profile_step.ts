@@ -4,10 +4,12 @@
  * step time (the difference to the kernel total is JS and tfjs overhead).
  *
  *   node --import tsx bench/profile_step.ts [--threads 2] [--batch 100] [--step fast|tape] [--adam fused|tfjs] [--stock]
- *                                          [--direct] [--dense] [--mnist] [--train-first STEPS]
+ *                                          [--direct] [--xnnpack] [--mnist] [--train-first STEPS]
  *
- * --stock profiles tfjs as shipped (no speed-ups, 1 thread). --direct never
- * reverses untransposed products (matmul.ts). --mnist draws
+ * --stock profiles tfjs as shipped (no speed-ups, 1 thread). --xnnpack runs
+ * the products on XNNPACK (its pool on all threads) instead of catvae's gemm
+ * kernels; --direct, with it, never reverses untransposed products
+ * (matmul.ts). --mnist draws
  * batches of binarised MNIST (else random images of the same ink density);
  * --train-first trains that many steps before profiling.
  */
@@ -21,7 +23,7 @@ import { tapeTrainStep, trainStep } from '../src/model/train_step.js';
 import { buildVae } from '../src/model/vae.js';
 import { Rng } from '../src/random.js';
 import { fusedAdam, installWasmSpeedups, wasmThreadsInUse } from '../src/wasm/index.js';
-import { setGemmKernels, setReverseUntransposed } from '../src/wasm/matmul.js';
+import { setReverseUntransposed } from '../src/wasm/matmul.js';
 
 const { values } = parseArgs({
   options: {
@@ -38,10 +40,9 @@ const { values } = parseArgs({
   },
 });
 const batch = Number(values.batch);
-if (!values.stock) installWasmSpeedups({ threads: Number(values.threads) });
+if (!values.stock) installWasmSpeedups({ threads: Number(values.threads), gemmKernels: !values.xnnpack });
 await tf.setBackend('wasm');
 if (values.direct) setReverseUntransposed(false);
-if (values.xnnpack) setGemmKernels(false);
 
 const model = buildVae({ ...DEFAULT_VAE_CONFIG }, 1);
 const optimizer = values.adam === 'fused' && !values.stock ? fusedAdam(1e-3) : tf.train.adam(1e-3);
