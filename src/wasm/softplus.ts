@@ -10,10 +10,10 @@
  * dtypes and backends without wasm SIMD keep tfjs's kernel.
  */
 import * as tf from '@tensorflow/tfjs';
+import { kernelOverride } from './kernel_override.js';
 import { kernelCall, kernelThreads, runShares, type KernelCall } from './kernel_pool.js';
 import { SOFTPLUS_UNROLL, simdKernelsFor } from './simd_kernels.js';
 
-const BACKEND = 'wasm';
 /** Below this many floats one thread does them all. */
 const MIN_PARALLEL = 32_768;
 /** e^t below FLT_MIN counts as 0, as in the SIMD loop. */
@@ -58,22 +58,10 @@ function softplusKernel(original: tf.KernelFunc): tf.KernelFunc {
   };
 }
 
-let original: tf.KernelConfig | null = null;
+const override = kernelOverride(tf.Softplus, softplusKernel);
 
 /** Replaces the wasm Softplus kernel (idempotent; needs the wasm package imported). */
-export function installSoftplusFix(): void {
-  if (original) return;
-  const config = tf.getKernel(tf.Softplus, BACKEND);
-  if (!config) throw new Error("the wasm backend has no Softplus kernel: import '@tensorflow/tfjs-backend-wasm' first");
-  original = config;
-  tf.unregisterKernel(tf.Softplus, BACKEND);
-  tf.registerKernel({ ...config, kernelFunc: softplusKernel(config.kernelFunc) });
-}
+export const installSoftplusFix = override.install;
 
 /** Puts tfjs's kernel back. */
-export function uninstallSoftplusFix(): void {
-  if (!original) return;
-  tf.unregisterKernel(tf.Softplus, BACKEND);
-  tf.registerKernel(original);
-  original = null;
-}
+export const uninstallSoftplusFix = override.uninstall;

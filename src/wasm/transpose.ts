@@ -9,9 +9,9 @@
  * kernel. The result is bit-identical: it only moves values.
  */
 import * as tf from '@tensorflow/tfjs';
+import { kernelOverride } from './kernel_override.js';
 import { simdKernelsFor } from './simd_kernels.js';
 
-const BACKEND = 'wasm';
 
 interface WasmBackendLike {
   wasm: object;
@@ -79,22 +79,10 @@ function transposeKernel(original: tf.KernelFunc): tf.KernelFunc {
   };
 }
 
-let original: tf.KernelConfig | null = null;
+const override = kernelOverride(tf.Transpose, transposeKernel);
 
 /** Replaces the wasm Transpose kernel (idempotent; needs the wasm package imported). */
-export function installTransposeFix(): void {
-  if (original) return;
-  const config = tf.getKernel(tf.Transpose, BACKEND);
-  if (!config) throw new Error("the wasm backend has no Transpose kernel: import '@tensorflow/tfjs-backend-wasm' first");
-  original = config;
-  tf.unregisterKernel(tf.Transpose, BACKEND);
-  tf.registerKernel({ ...config, kernelFunc: transposeKernel(config.kernelFunc) });
-}
+export const installTransposeFix = override.install;
 
 /** Puts tfjs's kernel back. */
-export function uninstallTransposeFix(): void {
-  if (!original) return;
-  tf.unregisterKernel(tf.Transpose, BACKEND);
-  tf.registerKernel(original);
-  original = null;
-}
+export const uninstallTransposeFix = override.uninstall;
