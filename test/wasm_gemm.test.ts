@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { columnShares, gemmCalls, gemmSupports, runGemm, type GemmProblem } from '../src/wasm/gemm.js';
+import { columnShares, gemmCalls, gemmSupports, rowBlock, runGemm, type GemmProblem } from '../src/wasm/gemm.js';
 import type { GemmKind } from '../src/wasm/gemm_kernels.js';
 import { kernelCall, kernelThreads, runShares, startKernelThreads } from '../src/wasm/kernel_pool.js';
 import { enableRelaxedSimd, kernelModuleFor } from '../src/wasm/simd_kernels.js';
@@ -90,12 +90,14 @@ function maxError(heap: Heap, p: GemmProblem): number {
 // Every tile edge: rows not a multiple of the tile (1-3 left), 4 columns left over, k = 1, tiny and VAE-sized.
 const SHAPES: Array<[number, number, number]> = [
   [1, 4, 1], [3, 4, 4], [5, 12, 8], [7, 20, 13], [9, 36, 3], [100, 200, 256], [101, 68, 36], [50, 64, 784], [64, 100, 100],
+  // A over 1 MB: computed by blocks of rows (rowBlock), the last one short.
+  [703, 8, 400],
 ];
 
 for (const fma of [false, true]) {
   test(`gemm kernels (${fma ? 'fused multiply-add' : 'multiply, add'}): nn, tn, nt with bias and ReLU equal a float64 product`, (t) => {
     if (fma && !enableRelaxedSimd()) return t.skip('no relaxed SIMD in this engine');
-    const heap = new Heap(false);
+    const heap = new Heap(false, 1024);
     const holder = { wasmMemory: heap.memory };
     assert.ok(kernelModuleFor(holder, fma), 'the kernels compile');
     const rng = new Rng(5);
@@ -129,6 +131,8 @@ test('columnShares: whole tiles, covering every column once; small products stay
   const shares = columnShares(p, 2);
   assert.deepEqual(shares, [[0, 96], [96, 196]]);
   assert.equal(columnShares({ ...p, m: 2, n: 8, k: 4 }, 2).length, 1);
+  assert.equal(rowBlock(p), 100, "training's batches are one block");
+  assert.equal(rowBlock({ ...p, m: 703, k: 400 }), 40, 'a large A goes by blocks of rows, a multiple of 8');
   // Each share's calls name full tiles and then the 4-wide rest.
   assert.equal(gemmCalls(p, 96, 196).length, 2);
 });
