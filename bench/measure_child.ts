@@ -47,7 +47,7 @@ async function setupBackend(spec: RunSpec): Promise<string> {
     wasm.installTransposeFix();
     wasm.installMatMulFix();
     wasm.setGemmKernels(false);
-    if (v === 'fix+threads') wasm.useThreadedWasm({ threads: spec.threads, kernelThreads: 1 });
+    if (v === 'fix+threads') wasm.useThreadedWasm({ threads: spec.threads });
   }
   // Not selectBackend: it may install the speed-ups itself, and 'stock' must stay as tfjs ships.
   if (!(await tf.setBackend('wasm'))) throw new Error('the wasm backend did not start');

@@ -14,10 +14,10 @@
  * Nothing here changes another backend's kernels or tfjs's global state
  * beyond the 'wasm' backend's registration and kernels.
  */
+import * as tf from '@tensorflow/tfjs';
 import { availableParallelism } from 'node:os';
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { registerAdamKernels } from './adam.js';
-import * as tf from '@tensorflow/tfjs';
 import { kernelThreads } from './kernel_pool.js';
 import { installMatMulFix, setGemmKernels } from './matmul.js';
 import { enableRelaxedSimd } from './simd_kernels.js';

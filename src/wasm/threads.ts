@@ -33,7 +33,7 @@ export interface ThreadedWasmOptions {
   threads: number;
   /** Size of XNNPACK's thread pool (default `threads`). */
   xnnpackThreads?: number;
-  /** Threads for catvae's own kernels (gemm.ts; default `threads`; 1 = no kernel workers). */
+  /** Threads for catvae's own kernels (kernel_pool.ts; default 1: no kernel workers). installWasmSpeedups gives them all. */
   kernelThreads?: number;
   /** Called with the one-line reason when falling back to one thread (default console.warn). */
   warn?: (message: string) => void;
@@ -160,7 +160,7 @@ async function startThreadedBackend(options: ThreadedWasmOptions): Promise<Backe
     setThreadsCount(xnnpackThreads);
     const backend = new BackendWasm(module as unknown as ConstructorParameters<typeof BackendWasm>[0]);
     unrefWorkers(module);
-    const kernelThreads = options.kernelThreads ?? options.threads;
+    const kernelThreads = options.kernelThreads ?? 1;
     try {
       if (kernelThreads > 1) await startKernelThreads(module as unknown as EmscriptenMemoryHolder, kernelThreads);
     } catch (error) {
