@@ -12,7 +12,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { kernelOverride } from './kernel_override.js';
 import { kernelCall, kernelThreads, runShares, type KernelCall } from './kernel_pool.js';
-import { SOFTPLUS_UNROLL, simdKernelsFor } from './simd_kernels.js';
+import { simdKernelsFor } from './simd_kernels.js';
+import { SOFTPLUS_UNROLL } from './softplus_kernel.js';
 
 /** Below this many floats one thread does them all. */
 const MIN_PARALLEL = 32_768;
