@@ -23,7 +23,7 @@ const ERROR = 3;
 const HEADER = 4;
 /** A call: kernel index, then up to 15 arguments (i32 or f32, as the kernel's signature says). */
 const CALL_SLOTS = 16;
-export const MAX_CALLS = 8;
+const MAX_CALLS = 8;
 const CONTROL_INTS = HEADER + MAX_CALLS * CALL_SLOTS;
 /** Loop turns a worker polls for the next job before it sleeps (tens of microseconds). */
 const SPIN = 20_000;
@@ -58,7 +58,6 @@ for (;;) {
   Atomics.wait(ints, ${SEQ}, seen);
   seen = Atomics.load(ints, ${SEQ});
   const count = ints[${COUNT}];
-  if (count < 0) break;
   try {
     for (let c = 0; c < count; c++) {
       const o = ${HEADER} + c * ${CALL_SLOTS};
@@ -155,16 +154,6 @@ export class KernelPool {
     w.seq++;
     Atomics.store(w.ints, SEQ, w.seq);
     Atomics.notify(w.ints, SEQ);
-  }
-
-  /** Stops the workers (for tests; a program may simply exit). */
-  async close(): Promise<void> {
-    for (const w of this.workers) {
-      w.ints[COUNT] = -1;
-      Atomics.store(w.ints, SEQ, ++w.seq);
-      Atomics.notify(w.ints, SEQ);
-    }
-    await Promise.all(this.workers.map((w) => w.worker.terminate()));
   }
 }
 
