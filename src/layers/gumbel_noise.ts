@@ -26,6 +26,13 @@ export function openUniformFloat32(size: number, rng: Rng): Float32Array {
 }
 
 /**
+ * Name of an optional kernel that turns uniforms u into -log(-log(u)) in one
+ * pass; a backend that registers one (catvae's wasm speed-ups do) runs it
+ * instead of the two logs below.
+ */
+export const GUMBEL_NOISE_KERNEL = 'CatvaeGumbelNoise';
+
+/**
  * A tensor of Gumbel(0, 1) noise: uniforms drawn on the host, the two logs
  * taken on the backend (the host's Math.log was most of the cost). Finite:
  * g lies in [-2.8, 16.7]; the tails cut off have probability < 1e-7.
@@ -34,6 +41,7 @@ export function sampleGumbel(shape: number[], rng: Rng): tf.Tensor {
   const size = shape.reduce((a, b) => a * b, 1);
   return tf.tidy(() => {
     const u = tf.tensor(openUniformFloat32(size, rng), shape, 'float32');
+    if (tf.getKernel(GUMBEL_NOISE_KERNEL, tf.getBackend())) return tf.engine().runKernel(GUMBEL_NOISE_KERNEL, { u }, {}) as tf.Tensor;
     const e = tf.neg(tf.log(u));
     // -log(u) >= 6e-8 with a correctly rounded log (cpu, wasm, libtensorflow); a
     // shader's log may err by 2^-21 near 1 and give 0 or less (g = +Inf or NaN).

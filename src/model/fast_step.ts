@@ -15,6 +15,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { oneHotArgmax } from '../layers/gumbel_noise.js';
+import { bernoulliGradient, latentGradient, relaxedSoftmax, reluGradient } from '../wasm/step_ops.js';
 import { sparseInputDense, sparseInputKernelGrad } from '../wasm/sparse_dense.js';
 import { bernoulliNll, categoricalKlToUniform, type ElboTerms } from './loss.js';
 import { trainableVariables, type CategoricalVae } from './vae.js';
@@ -64,7 +65,7 @@ function backward(layers: Dense[], inputs: tf.Tensor2D[], d: tf.Tensor2D, grads:
     if (i === 0 && sparseInput) break; // d(pixels) is not needed
     d = tf.matMul(d, kernel as tf.Tensor2D, false, true);
     // The input of layer i is the ReLU output of layer i-1: d passes where it was > 0.
-    if (i > 0 && layers[i - 1].relu) d = tf.mul(d, tf.step(input));
+    if (i > 0 && layers[i - 1].relu) d = reluGradient(d, input) as tf.Tensor2D;
   }
   return d;
 }
@@ -89,27 +90,20 @@ export function fastGradients(
   const decoder = denseLayers(model, 'decoder');
   const grads: tf.NamedTensorMap = {};
   const terms = tf.tidy((): ElboTerms => {
-    const flat = [batch * n, k];
     const encoderInputs: tf.Tensor2D[] = [];
     const logits = forward(encoder, x, encoderInputs, true);
     // y = softmax((logits + g) / tau), per variable.
-    const y = tf.softmax(tf.reshape(tf.mul(tf.add(logits, tf.reshape(noise, logits.shape)), 1 / tau), flat));
+    const y = relaxedSoftmax(logits, noise, tau, k);
     // Straight-through: the decoder sees one_hot(argmax y); the gradient flows to y unchanged.
-    const codes = model.config.hard ? oneHotArgmax(y) : y;
+    const codes = model.config.hard ? tf.reshape(oneHotArgmax(tf.reshape(y, [batch * n, k])), y.shape) : y;
     const decoderInputs: tf.Tensor2D[] = [];
-    const xLogits = forward(decoder, tf.reshape(codes, [batch, n * k]), decoderInputs, false);
+    const xLogits = forward(decoder, codes as tf.Tensor2D, decoderInputs, false);
 
     // d/dz of mean_b sum_pixels BCE(z, x) = (sigmoid(z) - x) / B
-    const dz = tf.mul(tf.sub(tf.sigmoid(xLogits), x), 1 / batch) as tf.Tensor2D;
-    const dy = tf.reshape(backward(decoder, decoderInputs, dz, grads, false), flat);
-    // y = softmax(u / tau): du = y * (dy - sum_k dy * y) / tau
-    const dyy = tf.mul(dy, y);
-    const dSample = tf.mul(tf.sub(dyy, tf.mul(y, tf.sum(dyy, -1, true))), 1 / tau);
-    // KL(q || U) = sum_k q log q + log K: dKL/dlogits = q * (log q - sum_k q log q), / B for the mean
-    const logQ = tf.logSoftmax(tf.reshape(logits, flat));
-    const q = tf.exp(logQ);
-    const dKl = tf.mul(q, tf.sub(logQ, tf.sum(tf.mul(q, logQ), -1, true)));
-    const dLogits = tf.reshape(tf.add(dSample, tf.mul(dKl, 1 / batch)), [batch, n * k]) as tf.Tensor2D;
+    const dz = bernoulliGradient(xLogits, x, 1 / batch) as tf.Tensor2D;
+    const dy = backward(decoder, decoderInputs, dz, grads, false);
+    // Through the relaxed sample, plus the KL's gradient (/ B for the batch mean).
+    const dLogits = latentGradient(dy, y, logits, tau, k, 1 / batch) as tf.Tensor2D;
     backward(encoder, encoderInputs, dLogits, grads, true);
     Object.values(grads).forEach((g) => tf.keep(g));
     // tidy keeps only tensors it returns: an empty object stands for "no terms".

@@ -38,6 +38,8 @@ export const op = {
   ifVoid: [0x04, 0x40],
   /** if with a v128 result (both arms leave one). */
   ifV128: [0x04, 0x7b],
+  /** if with an f32 result. */
+  ifF32: [0x04, 0x7d],
   else: [0x05],
   i32And: [0x71],
   i32Add: [0x6a],
@@ -49,7 +51,7 @@ export const op = {
   /** i32.store / f32.store, alignment hint 4 bytes, offset 0. */
   i32Store: [0x36, 0x02, 0x00],
   f32Store: [0x38, 0x02, 0x00],
-  i32ExtendNe: [0x47],
+  i32Ne: [0x47],
   f32Ne: [0x5c],
   i32Mul: [0x6c],
   i32Sub: [0x6b],
@@ -59,6 +61,14 @@ export const op = {
   i32LtU: [0x49],
   select: [0x1b],
   f32: (value: number) => [0x43, ...new Uint8Array(Float32Array.of(value).buffer)],
+  /** f32.load / f32.store at a constant byte offset, alignment hint 4 bytes. */
+  f32LoadAt: (offset: number) => [0x2a, 0x02, ...uleb(offset)],
+  f32Add: [0x92],
+  f32Sub: [0x93],
+  f32Mul: [0x94],
+  f32Div: [0x95],
+  f32Max: [0x97],
+  i32Eqz: [0x45],
 };
 
 /** Signed LEB128 (i32.const immediates). */
@@ -91,6 +101,9 @@ export const v = {
   /** v128.const of four equal floats. */
   f32x4Const: (x: number) => [...simd(0x0c), ...Array.from({ length: 4 }, () => [...new Uint8Array(Float32Array.of(x).buffer)]).flat()],
   f32x4Lt: simd(0x43),
+  f32x4Gt: simd(0x44),
+  /** v128.bitselect(a, b, mask): the bits of a where mask is 1, of b elsewhere. */
+  bitselect: simd(0x52),
   andnot: simd(0x4f),
   f32x4Abs: simd(0xe0),
   f32x4Sqrt: simd(0xe3),
@@ -116,6 +129,9 @@ export const v = {
   i32x4Splat: simd(0x11),
   i32x4Add: simd(0xae),
   i32x4Shl: simd(0xab),
+  i32x4ShrU: simd(0xad),
+  i32x4Sub: simd(0xb1),
+  f32x4ConvertI32x4S: simd(0xfa),
   i32x4TruncSatF32x4S: simd(0xf8),
 };
 
@@ -127,6 +143,27 @@ export function forRange(counter: number, start: number | null, limit: number, s
     ...body,
     ...op.get(counter), ...op.i32(step), ...op.i32Add, ...op.set(counter), ...op.br(0), ...op.end, ...op.end,
   ];
+}
+
+/**
+ * f32x4 constants kept in locals from `firstLocal` on, set once before a
+ * loop: V8 builds a v128.const from immediates each time it is used, which
+ * costs more than the arithmetic. `get(x)` reads x's local (allocating it);
+ * `setup()` is the code that fills them all, `count` how many there are.
+ */
+export function constantLocals(firstLocal: number): { get(x: number): number[]; setup(): number[]; readonly count: number } {
+  const locals = new Map<string, { value: number; local: number }>(); // keyed by the float32 bits: 0 and -0 differ
+  return {
+    get(x: number) {
+      const key = Array.from(new Uint8Array(Float32Array.of(x).buffer)).join();
+      if (!locals.has(key)) locals.set(key, { value: x, local: firstLocal + locals.size });
+      return op.get(locals.get(key)!.local);
+    },
+    setup: () => [...locals.values()].flatMap(({ value, local }) => [...v.f32x4Const(value), ...op.set(local)]),
+    get count() {
+      return locals.size;
+    },
+  };
 }
 
 export interface WasmFunction {

@@ -10,6 +10,8 @@
  * - threads.ts: the threaded build in Node (tfjs ships it but leaves it off).
  * - adam.ts: Adam as one kernel per variable (FusedAdamOptimizer).
  * - sparse_dense.ts: a dense layer on mostly-zero inputs (binarised images).
+ * - step_ops.ts: fused ops of the hand-written step (the latent block, the
+ *   ReLU and Bernoulli gradients) and the Gumbel noise, in a few passes.
  *
  * Nothing here changes another backend's kernels or tfjs's global state
  * beyond the 'wasm' backend's registration and kernels.
@@ -19,6 +21,7 @@ import { availableParallelism } from 'node:os';
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { registerAdamKernels } from './adam.js';
 import { kernelThreads } from './kernel_pool.js';
+import { registerStepKernels } from './step_ops.js';
 import { installMatMulFix, setGemmKernels } from './matmul.js';
 import { enableRelaxedSimd } from './simd_kernels.js';
 import { registerSparseDenseKernels } from './sparse_dense.js';
@@ -37,6 +40,7 @@ export type { ThreadedWasmOptions } from './threads.js';
 export { FusedAdamOptimizer, fusedAdam, registerAdamKernels, adamUpdate, ADAM_KERNEL } from './adam.js';
 export type { AdamAttrs } from './adam.js';
 export { sparseInputDense, sparseInputKernelGrad, registerSparseDenseKernels } from './sparse_dense.js';
+export { relaxedSoftmax, latentGradient, reluGradient, bernoulliGradient, registerStepKernels } from './step_ops.js';
 
 /** tfjs-backend-wasm pre-creates 8 workers: its pool can use no more. */
 const MAX_THREADS = 8;
@@ -83,6 +87,7 @@ export function installWasmSpeedups(options: WasmSpeedupOptions = {}): number {
   setGemmKernels(gemm);
   registerAdamKernels();
   registerSparseDenseKernels();
+  registerStepKernels();
   const n = Math.min(threads, MAX_THREADS);
   if (n > 1) useThreadedWasm({ threads: n, xnnpackThreads: gemm ? 1 : n, kernelThreads: gemm ? n : 1, warn: options.warn });
   return threads;

@@ -16,6 +16,8 @@
  *   non-zeros gathered per row or column (see below): for binarised images
  *   (~13% ones) about 8x fewer operations than the dense product.
  * - softplus(src, dst, bytes): log(1 + e^x) by polynomials (softplus_kernel.ts).
+ * - expNonPositive, gumbel, reluGrad, bernoulliGrad: element-wise loops (elementwise_kernels.ts).
+ * - rowShift, rowNormalize, latentGrad: the latent block's row loops (latent_kernels.ts).
  * - gemm_*: matrix products (gemm_kernels.ts).
  *
  * Arguments are byte offsets into the heap and element counts.
@@ -23,6 +25,8 @@
 import { F32, I32, V128, assemble, forRange, op, v, type WasmFunction } from './assembler.js';
 import { setFlagsFromString } from 'node:v8';
 import { gemmFunctions, type GemmKernel } from './gemm_kernels.js';
+import { elementwiseFunctions } from './elementwise_kernels.js';
+import { latentFunctions } from './latent_kernels.js';
 import { softplusFunction } from './softplus_kernel.js';
 
 /** Adam: parameters 0-7 offsets and byte count, 8-13 the constants; then locals. */
@@ -185,14 +189,19 @@ interface ProbeApi {
   Instance: new (module: object, imports: object) => { exports: { probe(): number } };
 }
 
+/** A yes, once seen, holds for the process (the flag is never turned off); a no is asked again, since enableRelaxedSimd may change it. */
+let relaxedSimdSeen = false;
+
 /** Whether this engine runs relaxed SIMD (f32x4.relaxed_madd): Node 22+, or 20 with --experimental-wasm-relaxed-simd. */
 export function relaxedSimdAvailable(): boolean {
+  if (relaxedSimdSeen) return true;
   try {
     const api = (globalThis as unknown as { WebAssembly: ProbeApi }).WebAssembly;
-    return new api.Instance(new api.Module(relaxedMaddProbe()), {}).exports.probe() === 7;
+    relaxedSimdSeen = new api.Instance(new api.Module(relaxedMaddProbe()), {}).exports.probe() === 7;
   } catch {
-    return false;
+    relaxedSimdSeen = false;
   }
+  return relaxedSimdSeen;
 }
 
 /**
@@ -210,7 +219,7 @@ export function enableRelaxedSimd(): boolean {
 }
 
 function kernelFunctions(fma: boolean): WasmFunction[] {
-  return [adamFunction(), transposeFunction(), sparseScanFunction(fma), softplusFunction(), ...gemmFunctions(fma)];
+  return [adamFunction(), transposeFunction(), sparseScanFunction(fma), softplusFunction(), ...elementwiseFunctions(), ...latentFunctions(), ...gemmFunctions(fma)];
 }
 
 /** Each exported kernel's name and parameter types ('i' i32, 'f' f32), in module order. */
@@ -231,6 +240,13 @@ export interface SimdKernels {
   sparseScan(x: number, listStride: number, elemStride: number, len: number, lists: number, mat: number, bias: number, out: number,
     n: number, flags: number, scratch: number): void;
   softplus(src: number, dst: number, bytes: number): void;
+  expNonPositive(src: number, dst: number, bytes: number): void;
+  gumbel(src: number, dst: number, bytes: number): void;
+  reluGrad(dy: number, x: number, dst: number, bytes: number): void;
+  bernoulliGrad(z: number, x: number, dst: number, bytes: number, scale: number): void;
+  rowShift(a: number, b: number, dst: number, rows: number, k: number, scale: number): void;
+  rowNormalize(e: number, dst: number, rows: number, k: number): void;
+  latentGrad(e: number, dy: number, y: number, logits: number, dst: number, rows: number, k: number, invTau: number, klWeight: number): void;
   /** The gemm kernels by name (gemm_kernels.ts). */
   [gemm: `gemm_${string}`]: GemmKernel;
 }
@@ -259,8 +275,10 @@ const instances = new WeakMap<object, KernelModule | null>();
  * The kernel module bound to a wasm backend's memory, or null where SIMD wasm
  * cannot run; compiled on first use, with fused multiply-adds when `fma`.
  */
-export function kernelModuleFor(holder: EmscriptenMemoryHolder, fma = relaxedSimdAvailable()): KernelModule | null {
+export function kernelModuleFor(holder: EmscriptenMemoryHolder, fma?: boolean): KernelModule | null {
+  // The cache first: every kernel call comes through here, and the probe compiles a module (~0.1 ms).
   if (instances.has(holder)) return instances.get(holder)!;
+  fma ??= relaxedSimdAvailable();
   let result: KernelModule | null = null;
   const memory = holder.wasmMemory ?? holder.asm?.memory;
   if (memory) {
