@@ -3,6 +3,7 @@ import * as assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { useTestBackend } from './helpers/backend.js';
 import { fastGradients, supportsFastStep } from '../src/model/fast_step.js';
+import { encode } from '../src/model/generate.js';
 import { trainingLoss, trainStep, tapeTrainStep } from '../src/model/train_step.js';
 import { buildVae, trainableVariables, type CategoricalVae } from '../src/model/vae.js';
 import { DEFAULT_VAE_CONFIG, type VaeConfig } from '../src/model/config.js';
@@ -92,4 +93,23 @@ test('the two paths take the same optimisation step from the same state', () => 
   assert.ok(diff < 1e-5, `weights differ by ${diff}`);
   const moved = wa[0].sub(buildVae(config(), 5).vae.getWeights()[0]).abs().max().dataSync()[0];
   assert.ok(moved > 1e-3, 'the step moved the weights');
+});
+
+test('encode (sparse first layer, no tape) gives the encoder model\'s logits, on binary and grey images', () => {
+  const model = buildVae(config(), 6);
+  const binary = images(9, 4);
+  const grey = tf.tidy(() => tf.randomUniform([9, 784], 0, 1, 'float32', 5).mul(tf.randomUniform([9, 784], 0, 1, 'float32', 6).less(0.2)) as tf.Tensor2D);
+  for (const x of [binary, grey]) {
+    const got = encode(model, x);
+    const want = model.encoder.apply(x) as tf.Tensor;
+    assert.deepEqual(got.shape, [9, 6, 5]);
+    const diff = tf.tidy(() => tf.max(tf.abs(tf.sub(got, want))).dataSync()[0]);
+    const scale = tf.tidy(() => tf.max(tf.abs(want)).dataSync()[0]);
+    assert.ok(scale > 0.1 && diff < 1e-5 * scale, `off by ${diff} (scale ${scale})`);
+    tf.dispose([got, want]);
+  }
+  const before = tf.memory().numTensors;
+  tf.dispose(encode(model, binary));
+  assert.equal(tf.memory().numTensors, before, 'no tensor left behind');
+  tf.dispose([binary, grey]);
 });

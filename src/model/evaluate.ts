@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { oneHotArgmax, sampleGumbel } from '../layers/gumbel_noise.js';
 import { Rng } from '../random.js';
 import { bernoulliNll, categoricalKlToUniform, logMeanExp } from './loss.js';
+import { encode } from './generate.js';
 import type { CategoricalVae } from './vae.js';
 
 export interface EvalOptions {
@@ -109,7 +110,7 @@ export async function evaluateVae(
     const b = Math.min(opts.batchSize, count - start);
     const batchImages = images.subarray(start * dim, (start + b) * dim);
     const x = tf.tensor2d(batchImages, [b, dim]);
-    const logits = model.encoder.apply(x) as tf.Tensor3D;
+    const logits = encode(model, x);
     const sums = tf.tidy(() => {
       const z = sampleCodes(logits, opts.seed, batch);
       const xLogits = model.decoder.apply(z) as tf.Tensor2D;

@@ -6,11 +6,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { oneHotArgmax, sampleGumbel } from '../layers/gumbel_noise.js';
 import { Rng } from '../random.js';
+import { encoderLogits } from './fast_step.js';
 import type { CategoricalVae } from './vae.js';
 
-/** q(z|x) logits [b, N, K] of images [b, D]. */
+/** q(z|x) logits [b, N, K] of images [b, D] (the encoder, its first layer on the sparse path). */
 export function encode(model: CategoricalVae, x: tf.Tensor2D): tf.Tensor3D {
-  return model.encoder.apply(x) as tf.Tensor3D;
+  const { latentVars: n, categories: k } = model.config;
+  return tf.tidy(() => tf.reshape(encoderLogits(model, x), [x.shape[0], n, k]) as tf.Tensor3D);
 }
 
 /** Codes [b, N, K] from logits: the mode of q, or exact one-hot samples of q (seeded). */
