@@ -9,7 +9,8 @@ import * as assert from 'node:assert/strict';
 import { columnShares, gemmCalls, gemmSupports, rowBlock, runGemm, type GemmProblem } from '../src/wasm/gemm.js';
 import type { GemmKind } from '../src/wasm/gemm_kernels.js';
 import { kernelCall, kernelThreads, runShares, startKernelThreads } from '../src/wasm/kernel_pool.js';
-import { enableRelaxedSimd, kernelModuleFor } from '../src/wasm/simd_kernels.js';
+import { enableRelaxedSimd } from '../src/wasm/relaxed_simd.js';
+import { kernelModuleFor } from '../src/wasm/simd_kernels.js';
 import { Rng } from '../src/random.js';
 
 interface MemoryLike {

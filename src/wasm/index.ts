@@ -23,7 +23,7 @@ import { registerAdamKernels } from './adam.js';
 import { kernelThreads } from './kernel_pool.js';
 import { registerStepKernels } from './step_ops.js';
 import { installMatMulFix, setGemmKernels } from './matmul.js';
-import { enableRelaxedSimd } from './simd_kernels.js';
+import { enableRelaxedSimd } from './relaxed_simd.js';
 import { registerSparseDenseKernels } from './sparse_dense.js';
 import { installSoftplusFix } from './softplus.js';
 import { installTransposeFix } from './transpose.js';
@@ -57,7 +57,7 @@ export interface WasmSpeedupOptions {
   gemmKernels?: boolean;
   /**
    * Fused multiply-adds in the gemm kernels (default true): relaxed SIMD,
-   * which Node 20 has behind a V8 flag that this sets (simd_kernels.ts).
+   * which Node 20 has behind a V8 flag that this sets (relaxed_simd.ts).
    */
   relaxedSimd?: boolean;
   /** Where the one-line fallback warning goes (default console.warn). */

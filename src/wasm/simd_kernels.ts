@@ -23,10 +23,10 @@
  * Arguments are byte offsets into the heap and element counts.
  */
 import { F32, I32, V128, assemble, forRange, op, v, type WasmFunction } from './assembler.js';
-import { setFlagsFromString } from 'node:v8';
 import { gemmFunctions, type GemmKernel } from './gemm_kernels.js';
 import { elementwiseFunctions } from './elementwise_kernels.js';
 import { latentFunctions } from './latent_kernels.js';
+import { relaxedSimdAvailable } from './relaxed_simd.js';
 import { softplusFunction } from './softplus_kernel.js';
 
 /** Adam: parameters 0-7 offsets and byte count, 8-13 the constants; then locals. */
@@ -171,51 +171,6 @@ function sparseScanFunction(fma: boolean): WasmFunction {
     ]),
   );
   return { name: 'sparseScan', params: Array(11).fill(I32), locals: [[11, I32], [1, F32], [2 + acc.length, V128]], code };
-}
-
-/**
- * A module whose function returns f32x4.relaxed_madd(2, 3, 1) lane 0: 7 where
- * the engine has relaxed SIMD with the final opcodes.
- */
-function relaxedMaddProbe(): Uint8Array {
-  const splat = (x: number) => [...op.f32(x), ...v.f32x4Splat];
-  const code = [...splat(2), ...splat(3), ...splat(1), ...v.f32x4RelaxedMadd, ...v.f32x4ExtractLane(0)];
-  const probe: WasmFunction = { name: 'probe', params: [], results: [F32], locals: [], code };
-  return assemble([probe], null);
-}
-
-interface ProbeApi {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: { probe(): number } };
-}
-
-/** A yes, once seen, holds for the process (the flag is never turned off); a no is asked again, since enableRelaxedSimd may change it. */
-let relaxedSimdSeen = false;
-
-/** Whether this engine runs relaxed SIMD (f32x4.relaxed_madd): Node 22+, or 20 with --experimental-wasm-relaxed-simd. */
-export function relaxedSimdAvailable(): boolean {
-  if (relaxedSimdSeen) return true;
-  try {
-    const api = (globalThis as unknown as { WebAssembly: ProbeApi }).WebAssembly;
-    relaxedSimdSeen = new api.Instance(new api.Module(relaxedMaddProbe()), {}).exports.probe() === 7;
-  } catch {
-    relaxedSimdSeen = false;
-  }
-  return relaxedSimdSeen;
-}
-
-/**
- * Turns on relaxed SIMD where the engine has it behind a flag (Node 20's V8
- * 11.3; Node 21+ ships it), for the gemm kernels' fused multiply-add: ~10%
- * off a training step. The flag only lets more wasm modules validate; it is
- * set once, before any module of ours is compiled. Returns whether relaxed
- * SIMD is available afterwards.
- */
-export function enableRelaxedSimd(): boolean {
-  if (relaxedSimdAvailable()) return true;
-  if (!process.versions.node.startsWith('20.')) return false;
-  setFlagsFromString('--experimental-wasm-relaxed-simd');
-  return relaxedSimdAvailable();
 }
 
 function kernelFunctions(fma: boolean): WasmFunction[] {
