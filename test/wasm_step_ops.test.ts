@@ -210,3 +210,12 @@ test('sampleGumbel on wasm: the two logs of the stream\'s uniforms, to float32 r
   assert.ok(worst <= 3, `worst ${worst} ulp`);
   g.dispose();
 });
+
+test('the fused kernels refuse inputs of different sizes with a one-line error', onWasm, () => {
+  const a = tf.zeros([4, 10]);
+  const b = tf.zeros([4, 9]);
+  assert.throws(() => relaxedSoftmax(a, b, 1, 10), /CatvaeRelaxedSoftmax: inputs of \[4, 10\], \[4, 9\] do not hold the same number of values, in rows of 10/);
+  assert.throws(() => reluGradient(a, b), /CatvaeReluGradient: inputs of/);
+  assert.throws(() => relaxedSoftmax(a, a, 1, 3), /in rows of 3/);
+  tf.dispose([a, b]);
+});

@@ -51,8 +51,14 @@ function simdHead(backend: WasmBackendLike, name: string, tensors: tf.TensorInfo
   return head;
 }
 
-function checkFloat(name: string, tensors: tf.TensorInfo[]): void {
+/** float32 inputs of one size (a multiple of `rowLength`): the kernels read them as flat arrays. */
+function checkInputs(name: string, tensors: tf.TensorInfo[], rowLength = 1): void {
   if (tensors.some((t) => t.dtype !== 'float32')) throw new Error(`${name}: float32 inputs expected, got ${tensors.map((t) => t.dtype).join(', ')}`);
+  const sizes = tensors.map((t) => tf.util.sizeFromShape(t.shape));
+  if (sizes.some((n) => n !== sizes[0]) || sizes[0] % rowLength !== 0) {
+    const shapes = tensors.map((t) => `[${t.shape.join(', ')}]`).join(', ');
+    throw new Error(`${name}: inputs of ${shapes} do not hold the same number of values${rowLength > 1 ? `, in rows of ${rowLength}` : ''}`);
+  }
 }
 
 /**
@@ -73,7 +79,7 @@ function rowPasses(b: WasmBackendLike, size: number, shifted: (scratch: number) 
 function relaxedSoftmaxWasm({ inputs, attrs, backend }: KernelArgs): tf.TensorInfo {
   const { logits, noise } = inputs as { logits: tf.TensorInfo; noise: tf.TensorInfo };
   const { tau, categories: k } = attrs as { tau: number; categories: number };
-  checkFloat(RELAXED_SOFTMAX_KERNEL, [logits, noise]);
+  checkInputs(RELAXED_SOFTMAX_KERNEL, [logits, noise], k);
   const b = backend as unknown as WasmBackendLike;
   const size = tf.util.sizeFromShape(logits.shape);
   const rows = size / k;
@@ -86,7 +92,7 @@ function relaxedSoftmaxWasm({ inputs, attrs, backend }: KernelArgs): tf.TensorIn
 function latentGradientWasm({ inputs, attrs, backend }: KernelArgs): tf.TensorInfo {
   const { dy, y, logits } = inputs as { dy: tf.TensorInfo; y: tf.TensorInfo; logits: tf.TensorInfo };
   const { tau, categories: k, klWeight } = attrs as { tau: number; categories: number; klWeight: number };
-  checkFloat(LATENT_GRADIENT_KERNEL, [dy, y, logits]);
+  checkInputs(LATENT_GRADIENT_KERNEL, [dy, y, logits], k);
   const b = backend as unknown as WasmBackendLike;
   const size = tf.util.sizeFromShape(logits.shape);
   const rows = size / k;
@@ -98,7 +104,7 @@ function latentGradientWasm({ inputs, attrs, backend }: KernelArgs): tf.TensorIn
 
 function reluGradientWasm({ inputs, backend }: KernelArgs): tf.TensorInfo {
   const { dy, x } = inputs as { dy: tf.TensorInfo; x: tf.TensorInfo };
-  checkFloat(RELU_GRADIENT_KERNEL, [dy, x]);
+  checkInputs(RELU_GRADIENT_KERNEL, [dy, x]);
   const b = backend as unknown as WasmBackendLike;
   const out = b.makeOutput(dy.shape, 'float32');
   const size = tf.util.sizeFromShape(dy.shape);
@@ -111,7 +117,7 @@ function reluGradientWasm({ inputs, backend }: KernelArgs): tf.TensorInfo {
 function bernoulliGradientWasm({ inputs, attrs, backend }: KernelArgs): tf.TensorInfo {
   const { z, x } = inputs as { z: tf.TensorInfo; x: tf.TensorInfo };
   const { scale } = attrs as { scale: number };
-  checkFloat(BERNOULLI_GRADIENT_KERNEL, [z, x]);
+  checkInputs(BERNOULLI_GRADIENT_KERNEL, [z, x]);
   const b = backend as unknown as WasmBackendLike;
   const out = b.makeOutput(z.shape, 'float32');
   const size = tf.util.sizeFromShape(z.shape);
@@ -123,7 +129,7 @@ function bernoulliGradientWasm({ inputs, attrs, backend }: KernelArgs): tf.Tenso
 
 function gumbelNoiseWasm({ inputs, backend }: KernelArgs): tf.TensorInfo {
   const { u } = inputs as { u: tf.TensorInfo };
-  checkFloat(GUMBEL_NOISE_KERNEL, [u]);
+  checkInputs(GUMBEL_NOISE_KERNEL, [u]);
   const b = backend as unknown as WasmBackendLike;
   const out = b.makeOutput(u.shape, 'float32');
   const size = tf.util.sizeFromShape(u.shape);
