@@ -13,8 +13,8 @@
  *
  * On [B*N, K] = [2000, 10] each tfjs op costs more in dispatch and allocation
  * than in arithmetic, and its exp and log are libm calls per float. The wasm
- * kernels make one pass in JS over the heap for the row sums and maxima, and
- * the exponentials by the SIMD loops of elementwise_kernels.ts. Also here:
+ * kernels run the row sums and maxima as wasm row loops (latent_kernels.ts)
+ * and the exponentials as SIMD loops (elementwise_kernels.ts). Also here:
  * the wasm kernel of the Gumbel noise op (layers/gumbel_noise.ts).
  * Elsewhere each op is the tfjs ops it replaces.
  */
@@ -102,42 +102,42 @@ function latentGradientWasm({ inputs, attrs, backend }: KernelArgs): tf.TensorIn
   return out;
 }
 
-function reluGradientWasm({ inputs, backend }: KernelArgs): tf.TensorInfo {
-  const { dy, x } = inputs as { dy: tf.TensorInfo; x: tf.TensorInfo };
-  checkInputs(RELU_GRADIENT_KERNEL, [dy, x]);
-  const b = backend as unknown as WasmBackendLike;
-  const out = b.makeOutput(dy.shape, 'float32');
-  const size = tf.util.sizeFromShape(dy.shape);
-  const head = simdHead(b, 'reluGrad', [dy, x, out], size);
-  const [d, h, o] = [dy, x, out].map((t) => b.typedArrayFromHeap(t));
-  for (let i = head; i < size; i++) o[i] = h[i] > 0 ? d[i] : 0;
-  return out;
+/**
+ * A kernel running the element-wise SIMD loop `loop` over its inputs (named
+ * `inputNames`, in the loop's order) and the attributes `scalars`; `tail`
+ * computes one value for the floats after the last whole SIMD turn.
+ */
+function elementwiseKernel(
+  kernelName: string,
+  loop: string,
+  inputNames: string[],
+  tail: (values: number[], scalars: number[]) => number,
+  scalars: string[] = [],
+): tf.KernelFunc {
+  return ({ inputs, attrs, backend }: KernelArgs) => {
+    const tensors = inputNames.map((name) => inputs[name] as tf.TensorInfo);
+    const values = scalars.map((name) => (attrs as Record<string, number>)[name]);
+    checkInputs(kernelName, tensors);
+    const b = backend as unknown as WasmBackendLike;
+    const out = b.makeOutput(tensors[0].shape, 'float32');
+    const size = tf.util.sizeFromShape(out.shape);
+    const head = simdHead(b, loop, [...tensors, out], size, ...values);
+    // Views after the allocation, which may have grown the heap.
+    const [o, ...sources] = [out, ...tensors].map((t) => b.typedArrayFromHeap(t));
+    for (let i = head; i < size; i++) o[i] = tail(sources.map((src) => src[i]), values);
+    return out;
+  };
 }
 
-function bernoulliGradientWasm({ inputs, attrs, backend }: KernelArgs): tf.TensorInfo {
-  const { z, x } = inputs as { z: tf.TensorInfo; x: tf.TensorInfo };
-  const { scale } = attrs as { scale: number };
-  checkInputs(BERNOULLI_GRADIENT_KERNEL, [z, x]);
-  const b = backend as unknown as WasmBackendLike;
-  const out = b.makeOutput(z.shape, 'float32');
-  const size = tf.util.sizeFromShape(z.shape);
-  const head = simdHead(b, 'bernoulliGrad', [z, x, out], size, scale);
-  const [zs, xs, o] = [z, x, out].map((t) => b.typedArrayFromHeap(t));
-  for (let i = head; i < size; i++) o[i] = (1 / (1 + Math.exp(-zs[i])) - xs[i]) * scale;
-  return out;
-}
-
-function gumbelNoiseWasm({ inputs, backend }: KernelArgs): tf.TensorInfo {
-  const { u } = inputs as { u: tf.TensorInfo };
-  checkInputs(GUMBEL_NOISE_KERNEL, [u]);
-  const b = backend as unknown as WasmBackendLike;
-  const out = b.makeOutput(u.shape, 'float32');
-  const size = tf.util.sizeFromShape(u.shape);
-  const head = simdHead(b, 'gumbel', [u, out], size);
-  const [src, g] = [u, out].map((t) => b.typedArrayFromHeap(t));
-  for (let i = head; i < size; i++) g[i] = -Math.log(-Math.log(src[i]));
-  return out;
-}
+const reluGradientWasm = elementwiseKernel(RELU_GRADIENT_KERNEL, 'reluGrad', ['dy', 'x'], ([dy, x]) => (x > 0 ? dy : 0));
+const bernoulliGradientWasm = elementwiseKernel(
+  BERNOULLI_GRADIENT_KERNEL,
+  'bernoulliGrad',
+  ['z', 'x'],
+  ([z, x], [scale]) => (1 / (1 + Math.exp(-z)) - x) * scale,
+  ['scale'],
+);
+const gumbelNoiseWasm = elementwiseKernel(GUMBEL_NOISE_KERNEL, 'gumbel', ['u'], ([u]) => -Math.log(-Math.log(u)));
 
 const KERNELS: Record<string, tf.KernelFunc> = {
   [RELAXED_SOFTMAX_KERNEL]: relaxedSoftmaxWasm,
