@@ -6,14 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../src/backend.js';
-import {
-  loadDataset,
-  epochBatches,
-  epochOrder,
-  gatherImages,
-  toTfDataset,
-  type Binarization,
-} from '../src/data/index.js';
+import { loadDataset, epochBatches, epochOrder, gatherImages, toTfDataset, type Binarization } from '../src/data/index.js';
 
 const BATCH = Number(process.argv[2] ?? 100);
 const ROUNDS = 7;
@@ -38,7 +31,9 @@ async function measure(name: string, batches: number, step: (k: number) => void 
   const ms = times[Math.floor(ROUNDS / 2)];
   const best = times[0];
   const rate = (t: number): string => ((BATCH * 1000) / t).toFixed(0);
-  console.log(`${name.padEnd(62)} ${rate(ms).padStart(7)} (${rate(best).padStart(7)}) img/s ${ms.toFixed(3).padStart(8)} (${best.toFixed(3)}) ms/batch`);
+  console.log(
+    `${name.padEnd(62)} ${rate(ms).padStart(7)} (${rate(best).padStart(7)}) img/s ${ms.toFixed(3).padStart(8)} (${best.toFixed(3)}) ms/batch`,
+  );
 }
 
 const baseTensors = tf.memory().numTensors;
@@ -66,17 +61,21 @@ await measure('host gather+dynamic -> reused array -> tensor2d', 200, (k) => {
 });
 
 // 4. The iterator API end to end (labels, index copies, options).
-await measure('epochBatches (dynamic)', 200, (() => {
-  let it = epochBatches(train, { batchSize: BATCH, seed: SEED, epoch: 0, binarization: 'dynamic' });
-  return () => {
-    let r = it.next();
-    if (r.done) {
-      it = epochBatches(train, { batchSize: BATCH, seed: SEED, epoch: 1, binarization: 'dynamic' });
-      r = it.next();
-    }
-    r.value.x.dispose();
-  };
-})());
+await measure(
+  'epochBatches (dynamic)',
+  200,
+  (() => {
+    let it = epochBatches(train, { batchSize: BATCH, seed: SEED, epoch: 0, binarization: 'dynamic' });
+    return () => {
+      let r = it.next();
+      if (r.done) {
+        it = epochBatches(train, { batchSize: BATCH, seed: SEED, epoch: 1, binarization: 'dynamic' });
+        r = it.next();
+      }
+      r.value.x.dispose();
+    };
+  })(),
+);
 
 // 5. tf.data adapter, plain and with prefetch (single-threaded: prefetch can only add overhead).
 for (const prefetch of [0, 4]) {

@@ -71,10 +71,13 @@ async function main(): Promise<void> {
   const optimizer = await optimizerFor(spec);
   const rng = new Rng(11);
   // tfjs's own path (stock and the single fixes) is the tape; catvae's is the hand-written step.
-  const stepFn = spec.variant === 'catvae' || spec.variant === 'xnnpack' ? trainStep : (m: CategoricalVae, o: tf.Optimizer, x: tf.Tensor2D, tau: number) => {
-    m.sampler.setTemperature(tau);
-    return tapeTrainStep(m, o, x);
-  };
+  const stepFn =
+    spec.variant === 'catvae' || spec.variant === 'xnnpack'
+      ? trainStep
+      : (m: CategoricalVae, o: tf.Optimizer, x: tf.Tensor2D, tau: number) => {
+          m.sampler.setTemperature(tau);
+          return tapeTrainStep(m, o, x);
+        };
   let step = 0;
   let lastLoss = NaN;
 

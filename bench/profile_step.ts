@@ -53,7 +53,11 @@ const images = values.mnist
 let n = 0;
 function step(): void {
   const xs = new Float32Array(batch * 784);
-  for (let b = 0; b < batch; b++) xs.set(images.subarray(((n * batch + b) % (images.length / 784)) * 784, ((n * batch + b) % (images.length / 784) + 1) * 784), b * 784);
+  for (let b = 0; b < batch; b++)
+    xs.set(
+      images.subarray(((n * batch + b) % (images.length / 784)) * 784, (((n * batch + b) % (images.length / 784)) + 1) * 784),
+      b * 784,
+    );
   const x = tf.tensor2d(xs, [batch, 784]);
   n++;
   const t = values.step === 'fast' ? trainStep(model, optimizer, x, 1) : tapeTrainStep(model, optimizer, x);
@@ -84,13 +88,21 @@ let total = 0;
 let kernels = 0;
 const byName = new Map<string, number>();
 const flags = [values.direct && 'direct products', values.mnist && 'MNIST'].filter(Boolean);
-console.log(`wasm, ${wasmThreadsInUse()} thread(s), batch ${batch}, ${values.step} step, ${values.stock ? 'stock tfjs' : `${values.adam} Adam`} ${flags.join(', ')}`);
+console.log(
+  `wasm, ${wasmThreadsInUse()} thread(s), batch ${batch}, ${values.step} step, ${values.stock ? 'stock tfjs' : `${values.adam} Adam`} ${flags.join(', ')}`,
+);
 for (const [key, row] of [...rows].sort((a, b) => b[1].ms - a[1].ms)) {
   total += row.ms / steps;
   kernels += row.count / steps;
   const name = key.split(' ')[0];
   byName.set(name, (byName.get(name) ?? 0) + row.ms / steps);
-  if (row.ms / steps >= 0.1) console.log(`${key.padEnd(64)} ${String(row.count / steps).padStart(4)} x ${(row.ms / steps).toFixed(2).padStart(7)} ms`);
+  if (row.ms / steps >= 0.1)
+    console.log(`${key.padEnd(64)} ${String(row.count / steps).padStart(4)} x ${(row.ms / steps).toFixed(2).padStart(7)} ms`);
 }
-console.log(`\nby kernel: ${[...byName].sort((a, b) => b[1] - a[1]).map(([k, ms]) => `${k} ${ms.toFixed(1)}`).join(', ')}`);
+console.log(
+  `\nby kernel: ${[...byName]
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, ms]) => `${k} ${ms.toFixed(1)}`)
+    .join(', ')}`,
+);
 console.log(`${kernels} kernels/step, ${total.toFixed(1)} ms in kernels; unprofiled step ${plainMs.toFixed(1)} ms`);

@@ -66,7 +66,8 @@ export function runTorch(python: string, o: TorchOptions, setup: BlasSetup, seco
   if (o.images) args.push('--images', o.images);
   const run = spawnSync(python, args, { env, encoding: 'utf8', timeout: (seconds + 300) * 1000 });
   const line = run.stdout?.trim().split('\n').pop();
-  if (run.status !== 0 || !line) throw new Error(`the PyTorch reference failed: ${(run.stderr || run.error?.message || '').trim().split('\n').pop()}`);
+  if (run.status !== 0 || !line)
+    throw new Error(`the PyTorch reference failed: ${(run.stderr || run.error?.message || '').trim().split('\n').pop()}`);
   const r = JSON.parse(line);
   const blas = `${r.blas.library}${r.blas.coretype ? ` ${r.blas.coretype}` : ''}${r.blas.threads ? ` (${r.blas.threads} BLAS threads)` : ''}`;
   return {
@@ -92,7 +93,10 @@ export function runTorch(python: string, o: TorchOptions, setup: BlasSetup, seco
  * type: OpenBLAS's own choice, and SkylakeX on AVX-512 CPUs; BLAS threads:
  * 1 and torch's thread count). Returns the trials for the report.
  */
-export function chooseBlasSetup(python: string, o: TorchOptions): { setup: BlasSetup; trials: Array<{ setup: BlasSetup; result: RunResult }> } {
+export function chooseBlasSetup(
+  python: string,
+  o: TorchOptions,
+): { setup: BlasSetup; trials: Array<{ setup: BlasSetup; result: RunResult }> } {
   const envThreads = process.env.OPENBLAS_NUM_THREADS ? Number(process.env.OPENBLAS_NUM_THREADS) : undefined;
   const fixedCore = o.coretype !== undefined ? o.coretype || null : process.env.OPENBLAS_CORETYPE;
   const cores = fixedCore !== undefined ? [fixedCore] : hasAvx512() ? [null, 'SkylakeX'] : [null];

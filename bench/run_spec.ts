@@ -5,11 +5,12 @@
  * rebuild the path from tfjs as shipped, one speed-up at a time (--variants).
  */
 export const VARIANTS = {
-  catvae: 'what npm run train uses: installWasmSpeedups (kernel fixes, threads, custom kernels), FusedAdamOptimizer, the hand-written step (src/model/fast_step.ts)',
+  catvae:
+    'what npm run train uses: installWasmSpeedups (kernel fixes, threads, custom kernels), FusedAdamOptimizer, the hand-written step (src/model/fast_step.ts)',
   stock: 'tfjs as shipped: 1 thread, tf.train.adam, the tape step',
   'matmul-fix': 'stock + the BatchMatMul/_FusedMatMul and Transpose overrides (XNNPACK products, transposes made explicit)',
   'fix+threads': 'stock + the overrides + threads (XNNPACK pool)',
-  xnnpack: 'catvae with the products on XNNPACK (its pool on all threads) instead of catvae\'s gemm kernels',
+  xnnpack: "catvae with the products on XNNPACK (its pool on all threads) instead of catvae's gemm kernels",
   tape: 'catvae with the tape step (tf.variableGrads) instead of the hand-written one',
 } as const;
 export type Variant = keyof typeof VARIANTS;

@@ -52,7 +52,8 @@ function runChild(spec: RunSpec): RunResult {
   if (child.status === 0 && line?.startsWith('{')) return JSON.parse(line) as RunResult;
   // The child ends a failure with one 'error: ...' line (runCli); tfjs may print warnings before it.
   const lines = (child.stderr || child.error?.message || `exit ${child.status}`).trim().split('\n');
-  const why = lines.find((l) => l.startsWith('error: '))?.slice('error: '.length) ?? lines.filter((l) => !/already registered/.test(l)).pop();
+  const why =
+    lines.find((l) => l.startsWith('error: '))?.slice('error: '.length) ?? lines.filter((l) => !/already registered/.test(l)).pop();
   return {
     impl: 'catvae',
     label: `${spec.backend}:${spec.variant}`,
@@ -71,33 +72,45 @@ function runChild(spec: RunSpec): RunResult {
 
 async function main(): Promise<number> {
   const args = await cliParser('npm run bench -- [options]\n\nTraining throughput of the default VAE, per backend, against PyTorch.')
-    .options(requireValues({
-      backends: { type: 'array', string: true, alias: 'backend', default: ['auto'], describe: `Backends to run (auto: ${availableBackends().join(', ')})` },
-      batch: { type: 'array', number: true, default: [100, 1000], describe: 'Batch sizes' },
-      seconds: { type: 'number', default: 15, describe: 'Measured seconds per run, after warm-up' },
-      'warmup-seconds': { type: 'number', default: 3, describe: 'Warm-up seconds per run (at least 2 steps)' },
-      'latent-vars': { type: 'number', default: DEFAULT_VAE_CONFIG.latentVars, describe: 'N' },
-      categories: { type: 'number', default: DEFAULT_VAE_CONFIG.categories, describe: 'K' },
-      threads: { type: 'number', default: defaultWasmThreads(), describe: 'wasm threads (and PyTorch threads)' },
-      variants: {
-        type: 'array',
-        string: true,
-        default: ['catvae'],
-        describe: `wasm set-ups to compare: ${Object.keys(VARIANTS).join(', ')}, or all`,
-      },
-      rounds: { type: 'number', default: 1, describe: 'Repeat the whole set, interleaved; report medians' },
-      'log-every': { type: 'number', default: 100, describe: 'Read the loss back every this many steps' },
-      'random-data': { type: 'boolean', default: false, describe: 'Random binary images instead of MNIST' },
-      torch: { type: 'boolean', default: true, describe: 'Run the PyTorch reference when torch imports' },
-      python: { type: 'string', describe: 'Python with torch (default: python3, then /usr/bin/python3)' },
-      'openblas-coretype': { type: 'string', describe: "OPENBLAS_CORETYPE for the reference ('' = OpenBLAS's own choice; default: the fastest in a trial)" },
-      'flush-denormal': { type: 'boolean', default: true, describe: 'torch.set_flush_denormal in the reference' },
-      json: { type: 'boolean', default: false, describe: 'Print JSON instead of the table' },
-    }))
+    .options(
+      requireValues({
+        backends: {
+          type: 'array',
+          string: true,
+          alias: 'backend',
+          default: ['auto'],
+          describe: `Backends to run (auto: ${availableBackends().join(', ')})`,
+        },
+        batch: { type: 'array', number: true, default: [100, 1000], describe: 'Batch sizes' },
+        seconds: { type: 'number', default: 15, describe: 'Measured seconds per run, after warm-up' },
+        'warmup-seconds': { type: 'number', default: 3, describe: 'Warm-up seconds per run (at least 2 steps)' },
+        'latent-vars': { type: 'number', default: DEFAULT_VAE_CONFIG.latentVars, describe: 'N' },
+        categories: { type: 'number', default: DEFAULT_VAE_CONFIG.categories, describe: 'K' },
+        threads: { type: 'number', default: defaultWasmThreads(), describe: 'wasm threads (and PyTorch threads)' },
+        variants: {
+          type: 'array',
+          string: true,
+          default: ['catvae'],
+          describe: `wasm set-ups to compare: ${Object.keys(VARIANTS).join(', ')}, or all`,
+        },
+        rounds: { type: 'number', default: 1, describe: 'Repeat the whole set, interleaved; report medians' },
+        'log-every': { type: 'number', default: 100, describe: 'Read the loss back every this many steps' },
+        'random-data': { type: 'boolean', default: false, describe: 'Random binary images instead of MNIST' },
+        torch: { type: 'boolean', default: true, describe: 'Run the PyTorch reference when torch imports' },
+        python: { type: 'string', describe: 'Python with torch (default: python3, then /usr/bin/python3)' },
+        'openblas-coretype': {
+          type: 'string',
+          describe: "OPENBLAS_CORETYPE for the reference ('' = OpenBLAS's own choice; default: the fastest in a trial)",
+        },
+        'flush-denormal': { type: 'boolean', default: true, describe: 'torch.set_flush_denormal in the reference' },
+        json: { type: 'boolean', default: false, describe: 'Print JSON instead of the table' },
+      }),
+    )
     .parseAsync();
 
   const variants = (args.variants as string[]).includes('all') ? (Object.keys(VARIANTS) as Variant[]) : (args.variants as Variant[]);
-  for (const v of variants) if (!(v in VARIANTS)) throw new CliError(`unknown variant '${v}': use ${Object.keys(VARIANTS).join(', ')}, all`, EXIT_USAGE);
+  for (const v of variants)
+    if (!(v in VARIANTS)) throw new CliError(`unknown variant '${v}': use ${Object.keys(VARIANTS).join(', ')}, all`, EXIT_USAGE);
   const backends = (args.backends as string[]).flatMap((b) => (b === 'auto' ? availableBackends() : [b]));
   const batches = args.batch as number[];
   let images: string | null = null;
@@ -144,9 +157,13 @@ async function main(): Promise<number> {
       blas = choice.setup;
       for (const { setup, result } of choice.trials) {
         const core = `${result.blas?.coretype ?? '?'}${setup.coretype ? '' : ' (its own choice)'}`;
-        log(`PyTorch trial (4 s, batch 100): OpenBLAS ${core}, ${setup.threads} BLAS thread(s): ${result.imagesPerSecond.toFixed(0)} img/s`);
+        log(
+          `PyTorch trial (4 s, batch 100): OpenBLAS ${core}, ${setup.threads} BLAS thread(s): ${result.imagesPerSecond.toFixed(0)} img/s`,
+        );
       }
-      log(`PyTorch reference: ${python}, OPENBLAS_CORETYPE=${blas.coretype ?? '(unset)'}, OPENBLAS_NUM_THREADS=${blas.threads ?? '(unset)'}`);
+      log(
+        `PyTorch reference: ${python}, OPENBLAS_CORETYPE=${blas.coretype ?? '(unset)'}, OPENBLAS_NUM_THREADS=${blas.threads ?? '(unset)'}`,
+      );
     }
   }
 
@@ -161,7 +178,19 @@ async function main(): Promise<number> {
         try {
           results.push(runTorch(python, { ...torchOptions, batch }, blas));
         } catch (error) {
-          results.push({ impl: 'pytorch', label: 'pytorch', backend: 'pytorch', detail: '', batch, steps: 0, seconds: 0, msPerStep: NaN, imagesPerSecond: NaN, peakRssMiB: NaN, error: (error as Error).message });
+          results.push({
+            impl: 'pytorch',
+            label: 'pytorch',
+            backend: 'pytorch',
+            detail: '',
+            batch,
+            steps: 0,
+            seconds: 0,
+            msPerStep: NaN,
+            imagesPerSecond: NaN,
+            peakRssMiB: NaN,
+            error: (error as Error).message,
+          });
         }
       }
     }
@@ -169,7 +198,9 @@ async function main(): Promise<number> {
 
   const rows = summarize(results);
   if (args.json) {
-    process.stdout.write(`${JSON.stringify({ config: { ...base, batches, variants, backends, python, openblas: blas }, rows, runs: results }, null, 2)}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ config: { ...base, batches, variants, backends, python, openblas: blas }, rows, runs: results }, null, 2)}\n`,
+    );
   } else {
     const { latentVars: n, categories: k } = base;
     process.stdout.write(

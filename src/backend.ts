@@ -73,7 +73,11 @@ async function loadNative(name: 'tensorflow-gpu' | 'tensorflow', pkg: string, in
     );
   }
   if (!(await tf.setBackend('tensorflow'))) {
-    throw new BackendUnavailable(name, `${pkg} loaded but the 'tensorflow' backend did not initialise`, `Run 'npm run doctor' for details.`);
+    throw new BackendUnavailable(
+      name,
+      `${pkg} loaded but the 'tensorflow' backend did not initialise`,
+      `Run 'npm run doctor' for details.`,
+    );
   }
   return { tfName: 'tensorflow', detail: 'native libtensorflow' };
 }
@@ -126,7 +130,8 @@ async function loadWebGpu(forced: boolean): Promise<LoadedBackend> {
 }
 
 async function loadCpu(): Promise<LoadedBackend> {
-  if (!(await tf.setBackend('cpu'))) throw new BackendUnavailable('cpu', 'the cpu backend did not initialise', 'Reinstall @tensorflow/tfjs.');
+  if (!(await tf.setBackend('cpu')))
+    throw new BackendUnavailable('cpu', 'the cpu backend did not initialise', 'Reinstall @tensorflow/tfjs.');
   return { tfName: 'cpu', detail: 'plain JavaScript, slow' };
 }
 
@@ -135,7 +140,11 @@ export function defaultLoaders(options: WasmOptions = {}): Record<BackendName, B
   return {
     'tensorflow-gpu': loadTensorflowGpu,
     tensorflow: () =>
-      loadNative('tensorflow', '@tensorflow/tfjs-node', `Install it with 'npm install @tensorflow/tfjs-node' (downloads libtensorflow 2.9.1).`),
+      loadNative(
+        'tensorflow',
+        '@tensorflow/tfjs-node',
+        `Install it with 'npm install @tensorflow/tfjs-node' (downloads libtensorflow 2.9.1).`,
+      ),
     webgpu: loadWebGpu,
     wasm: () => loadWasm(options),
     cpu: loadCpu,

@@ -8,16 +8,21 @@ import { selectBackend, defaultLoaders, BackendUnavailable, type BackendLoader, 
 import { ensureFileSystemHandlers, readModelArtifacts } from '../src/io/file_io.js';
 
 /** Loaders that fail with a reason, except those named, which switch to a real backend. */
-function fakeLoaders(working: Partial<Record<BackendName, 'wasm' | 'cpu'>>): { loaders: Record<BackendName, BackendLoader>; tried: BackendName[] } {
+function fakeLoaders(working: Partial<Record<BackendName, 'wasm' | 'cpu'>>): {
+  loaders: Record<BackendName, BackendLoader>;
+  tried: BackendName[];
+} {
   const tried: BackendName[] = [];
   const real = defaultLoaders();
-  const make = (name: BackendName): BackendLoader => async (forced) => {
-    tried.push(name);
-    const target = working[name];
-    if (!target) throw new BackendUnavailable(name, `${name} is not here`, `Install ${name}.`);
-    const loaded = await real[target](forced);
-    return { ...loaded, detail: `${loaded.detail} (as ${name})` };
-  };
+  const make =
+    (name: BackendName): BackendLoader =>
+    async (forced) => {
+      tried.push(name);
+      const target = working[name];
+      if (!target) throw new BackendUnavailable(name, `${name} is not here`, `Install ${name}.`);
+      const loaded = await real[target](forced);
+      return { ...loaded, detail: `${loaded.detail} (as ${name})` };
+    };
   const loaders = Object.fromEntries((['tensorflow-gpu', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const).map((n) => [n, make(n)]));
   return { loaders: loaders as Record<BackendName, BackendLoader>, tried };
 }
@@ -29,7 +34,10 @@ test('auto tries tensorflow-gpu, tensorflow, webgpu, wasm, cpu in order and says
   assert.equal(selection.name, 'wasm');
   assert.equal(tf.getBackend(), 'wasm');
   assert.equal(selection.summary.split('\n').length, 1);
-  assert.match(selection.summary, /^backend: wasm \(SIMD, .*\); skipped tensorflow-gpu: tensorflow-gpu is not here; tensorflow: tensorflow is not here; webgpu: webgpu is not here$/);
+  assert.match(
+    selection.summary,
+    /^backend: wasm \(SIMD, .*\); skipped tensorflow-gpu: tensorflow-gpu is not here; tensorflow: tensorflow is not here; webgpu: webgpu is not here$/,
+  );
 });
 
 test('auto stops at the first backend that loads', async () => {
@@ -48,8 +56,14 @@ test('a forced backend that cannot load throws one line with the fix; an unknown
     return true;
   });
   // The real loader, without the package installed here.
-  await assert.rejects(selectBackend('tensorflow-gpu'), /cannot load: @tensorflow\/tfjs-node-gpu is not installed\. Install it with 'npm install @tensorflow\/tfjs-node-gpu' on a CUDA machine; it needs an NVIDIA driver, CUDA 11\.2 and cuDNN 8\.1/);
-  await assert.rejects(selectBackend('tpu' as BackendName), /unknown backend 'tpu': use one of auto, tensorflow-gpu, tensorflow, webgpu, wasm, cpu/);
+  await assert.rejects(
+    selectBackend('tensorflow-gpu'),
+    /cannot load: @tensorflow\/tfjs-node-gpu is not installed\. Install it with 'npm install @tensorflow\/tfjs-node-gpu' on a CUDA machine; it needs an NVIDIA driver, CUDA 11\.2 and cuDNN 8\.1/,
+  );
+  await assert.rejects(
+    selectBackend('tpu' as BackendName),
+    /unknown backend 'tpu': use one of auto, tensorflow-gpu, tensorflow, webgpu, wasm, cpu/,
+  );
 });
 
 test('file IO without tfjs-node: one handler, the tfjs-node layout, and truncated weights named', async () => {
@@ -96,7 +110,10 @@ test('file IO with tfjs-node present: its file:// handlers stay the only ones (t
       `const load = tf.io.getLoadHandlers('file:///tmp/x/model.json');\n` +
       `console.log(JSON.stringify({ save: save.length, load: load.length, tags: [...save, ...load].map((h) => h.tag ?? 'catvae') }));\n`,
   );
-  const child = spawnSync(process.execPath, ['--import', 'tsx', script], { cwd: fileURLToPath(new URL('..', import.meta.url)), encoding: 'utf8' });
+  const child = spawnSync(process.execPath, ['--import', 'tsx', script], {
+    cwd: fileURLToPath(new URL('..', import.meta.url)),
+    encoding: 'utf8',
+  });
   fs.rmSync(dir, { recursive: true, force: true });
   assert.equal(child.status, 0, child.stderr);
   assert.deepEqual(JSON.parse(child.stdout.trim().split('\n').at(-1)!), { save: 1, load: 1, tags: ['tfjs-node', 'tfjs-node'] });

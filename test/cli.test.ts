@@ -7,8 +7,25 @@ import * as path from 'node:path';
 import { readEventFile } from './helpers/tfevents_reader.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
-const TINY = ['--train-size', '200', '--validation-size', '100', '--batch-size', '50', '--latent-vars', '6', '--categories', '4',
-  '--encoder-units', '32', '--decoder-units', '32', '--backend', 'wasm', '--no-progress'];
+const TINY = [
+  '--train-size',
+  '200',
+  '--validation-size',
+  '100',
+  '--batch-size',
+  '50',
+  '--latent-vars',
+  '6',
+  '--categories',
+  '4',
+  '--encoder-units',
+  '32',
+  '--decoder-units',
+  '32',
+  '--backend',
+  'wasm',
+  '--no-progress',
+];
 
 function run(script: string, args: string[]) {
   const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'scripts', script), ...args], { cwd: ROOT, encoding: 'utf8' });
@@ -63,8 +80,19 @@ test('train --json: the last stdout line is the summary; checkpoint and TensorBo
   };
   const tags = (run: string) => new Set(events(run).flatMap((e) => e.summary?.map((v) => v.tag) ?? []));
   const train = tags('train');
-  for (const tag of ['elbo/neg_elbo', 'elbo/recon', 'elbo/kl', 'schedule/tau', 'schedule/learning_rate', 'speed/images_per_sec',
-    'pictures/reconstructions', 'pictures/prior_samples', 'codes/logits', 'code_usage/var_00', 'config']) {
+  for (const tag of [
+    'elbo/neg_elbo',
+    'elbo/recon',
+    'elbo/kl',
+    'schedule/tau',
+    'schedule/learning_rate',
+    'speed/images_per_sec',
+    'pictures/reconstructions',
+    'pictures/prior_samples',
+    'codes/logits',
+    'code_usage/var_00',
+    'config',
+  ]) {
     assert.ok(train.has(tag), `train events lack ${tag}`);
   }
   assert.ok(tags('validation').has('elbo/neg_elbo'));
@@ -73,7 +101,8 @@ test('train --json: the last stdout line is the summary; checkpoint and TensorBo
   const e = run('evaluate.ts', [dir, '--iw-samples', '20', '--test-size', '50', '--backend', 'wasm', '--json']);
   assert.equal(e.code, 0, e.stderr);
   const result = JSON.parse(e.stdout.trim().split('\n').at(-1)!);
-  for (const key of ['neg_elbo', 'recon', 'kl', 'nll_iw', 'iw_samples', 'examples', 'checkpoint']) assert.ok(key in result, `missing ${key}`);
+  for (const key of ['neg_elbo', 'recon', 'kl', 'nll_iw', 'iw_samples', 'examples', 'checkpoint'])
+    assert.ok(key in result, `missing ${key}`);
   assert.equal(result.examples, 50);
   assert.ok(result.nll_iw < result.neg_elbo);
 });
@@ -88,40 +117,44 @@ test('a missing checkpoint or an unloadable backend: one clear line, non-zero ex
   assert.equal(gpu.stderr.trim().split('\n').length, 1, gpu.stderr);
 });
 
-test('Ctrl-C under `npm run train` saves a checkpoint and says so (--json too); --resume finishes the run', { timeout: 180_000 }, async () => {
-  const dir = path.join(tmp(), 'run');
-  // As in a terminal: npm and the script in their own process group, and Ctrl-C sends SIGINT to the whole group.
-  const child = spawn('npm', ['run', '-s', 'train', '--', ...TINY, '--epochs', '1000', '--log-every', '1', '--out', dir, '--json'], {
-    cwd: ROOT,
-    detached: true,
-  });
-  let stdout = '';
-  let stderr = '';
-  let sent = false;
-  const ended = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    // With --json the progress lines go to stderr.
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-      if (/^epoch 2\/1000 /m.test(stderr) && !sent) {
-        sent = true;
-        process.kill(-child.pid!, 'SIGINT');
-      }
+test(
+  'Ctrl-C under `npm run train` saves a checkpoint and says so (--json too); --resume finishes the run',
+  { timeout: 180_000 },
+  async () => {
+    const dir = path.join(tmp(), 'run');
+    // As in a terminal: npm and the script in their own process group, and Ctrl-C sends SIGINT to the whole group.
+    const child = spawn('npm', ['run', '-s', 'train', '--', ...TINY, '--epochs', '1000', '--log-every', '1', '--out', dir, '--json'], {
+      cwd: ROOT,
+      detached: true,
     });
-    // 'close': every process holding the pipes, the script included, has ended.
-    child.on('close', (code, signal) => resolve({ code, signal }));
-  });
-  // npm itself ends with the signal (a shell shows 130); the script saved first and said where.
-  assert.ok(ended.signal === 'SIGINT' || ended.code === 130, `npm ended with ${JSON.stringify(ended)}\n${stderr}`);
-  assert.match(stderr, /^stopped at step \d+; resume with --resume /m);
-  const summary = JSON.parse(stdout.trim().split('\n').at(-1)!);
-  assert.equal(summary.status, 'interrupted');
-  assert.equal(summary.checkpoint, path.join(dir, 'latest'));
-  const state = JSON.parse(fs.readFileSync(path.join(dir, 'latest', 'state.json'), 'utf8'));
-  assert.equal(state.step, summary.steps);
-  assert.ok(state.step >= 8 && state.step < 4000, `saved at step ${state.step}`);
-  const epochs = Math.ceil(state.step / 4) + 1;
-  const resumed = run('train.ts', ['--resume', dir, '--epochs', String(epochs), '--backend', 'wasm', '--no-progress', '--json']);
-  assert.equal(resumed.code, 0, resumed.stderr);
-  assert.equal(JSON.parse(resumed.stdout.trim().split('\n').at(-1)!).steps, epochs * 4);
-});
+    let stdout = '';
+    let stderr = '';
+    let sent = false;
+    const ended = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+      // With --json the progress lines go to stderr.
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+        if (/^epoch 2\/1000 /m.test(stderr) && !sent) {
+          sent = true;
+          process.kill(-child.pid!, 'SIGINT');
+        }
+      });
+      // 'close': every process holding the pipes, the script included, has ended.
+      child.on('close', (code, signal) => resolve({ code, signal }));
+    });
+    // npm itself ends with the signal (a shell shows 130); the script saved first and said where.
+    assert.ok(ended.signal === 'SIGINT' || ended.code === 130, `npm ended with ${JSON.stringify(ended)}\n${stderr}`);
+    assert.match(stderr, /^stopped at step \d+; resume with --resume /m);
+    const summary = JSON.parse(stdout.trim().split('\n').at(-1)!);
+    assert.equal(summary.status, 'interrupted');
+    assert.equal(summary.checkpoint, path.join(dir, 'latest'));
+    const state = JSON.parse(fs.readFileSync(path.join(dir, 'latest', 'state.json'), 'utf8'));
+    assert.equal(state.step, summary.steps);
+    assert.ok(state.step >= 8 && state.step < 4000, `saved at step ${state.step}`);
+    const epochs = Math.ceil(state.step / 4) + 1;
+    const resumed = run('train.ts', ['--resume', dir, '--epochs', String(epochs), '--backend', 'wasm', '--no-progress', '--json']);
+    assert.equal(resumed.code, 0, resumed.stderr);
+    assert.equal(JSON.parse(resumed.stdout.trim().split('\n').at(-1)!).steps, epochs * 4);
+  },
+);

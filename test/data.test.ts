@@ -8,15 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { pathToFileURL } from 'node:url';
-import {
-  DataError,
-  IDX_FILES,
-  encodeIdx,
-  loadDataset,
-  readIdxImages,
-  readIdxLabels,
-  type IdxFileKey,
-} from '../src/data/index.js';
+import { DataError, IDX_FILES, encodeIdx, loadDataset, readIdxImages, readIdxLabels, type IdxFileKey } from '../src/data/index.js';
 
 await useTestBackend();
 
@@ -35,7 +27,10 @@ function imagesBytes(count: number, rows: number, cols: number): Uint8Array {
   return encodeIdx([count, rows, cols], data);
 }
 function labelsBytes(count: number): Uint8Array {
-  return encodeIdx([count], Uint8Array.from({ length: count }, (_, i) => label(i)));
+  return encodeIdx(
+    [count],
+    Uint8Array.from({ length: count }, (_, i) => label(i)),
+  );
 }
 
 interface Layout {
@@ -114,7 +109,13 @@ test('IDX: a truncated file is named, with the size the header promised', async 
   const dir = freshDir();
   const file = path.join(dir, 'train-images-idx3-ubyte');
   fs.writeFileSync(file, imagesBytes(10, 28, 28).subarray(0, 16 + 9 * 784 + 5));
-  await rejectsWith(() => readIdxImages(file), new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: truncated`), /10 images of 28x28 \(7856 bytes\)/, /7077 bytes/, /download the file again/);
+  await rejectsWith(
+    () => readIdxImages(file),
+    new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: truncated`),
+    /10 images of 28x28 \(7856 bytes\)/,
+    /7077 bytes/,
+    /download the file again/,
+  );
   fs.writeFileSync(file, new Uint8Array([0, 0, 8, 3, 0, 0]));
   await rejectsWith(() => readIdxImages(file), /truncated: 6 bytes, the header alone takes 16/);
 });
@@ -150,7 +151,10 @@ test('IDX: labels outside 0-9 and damaged gzip are refused', async () => {
   await rejectsWith(() => readIdxLabels(gz), /labels\.gz: the gzip data is damaged or truncated/);
   // A whole gzip of a short IDX: the sizes in the message are of the unpacked content, and it says so.
   fs.writeFileSync(gz, zlib.gzipSync(labelsBytes(100).subarray(0, 50)));
-  await rejectsWith(() => readIdxLabels(gz), /labels\.gz \(once gunzipped\): truncated: the header promises 100 labels \(108 bytes\) but the file holds 50 bytes/);
+  await rejectsWith(
+    () => readIdxLabels(gz),
+    /labels\.gz \(once gunzipped\): truncated: the header promises 100 labels \(108 bytes\) but the file holds 50 bytes/,
+  );
 });
 
 // ------------------------------------------------------- folders and splits
@@ -190,12 +194,18 @@ test('data dir: a missing file says which names were looked for', async () => {
 
 test('data dir: image and label counts that differ name both files', async () => {
   const dir = writeDataset({ train: 30, override: { trainLabels: labelsBytes(29) } });
-  await rejectsWith(() => loadDataset({ dataDir: dir, validationSize: 5 }), /train-images-idx3-ubyte: holds 30 images but train-labels-idx1-ubyte holds 29 labels/);
+  await rejectsWith(
+    () => loadDataset({ dataDir: dir, validationSize: 5 }),
+    /train-images-idx3-ubyte: holds 30 images but train-labels-idx1-ubyte holds 29 labels/,
+  );
 });
 
 test('data dir: an unexpected image size is refused unless any size is allowed', async () => {
   const dir = writeDataset({ rows: 8, cols: 8 });
-  await rejectsWith(() => loadDataset({ dataDir: dir, validationSize: 5 }), /train-images-idx3-ubyte: unexpected image size 8x8 \(expected 28x28\)/);
+  await rejectsWith(
+    () => loadDataset({ dataDir: dir, validationSize: 5 }),
+    /train-images-idx3-ubyte: unexpected image size 8x8 \(expected 28x28\)/,
+  );
   const d = await loadDataset({ dataDir: dir, validationSize: 5, imageShape: null });
   assert.deepEqual([d.train.rows, d.train.cols, d.train.count], [8, 8, 25]);
   const mixed = writeDataset({ override: { testImages: imagesBytes(12, 28, 27) } });
@@ -204,9 +214,19 @@ test('data dir: an unexpected image size is refused unless any size is allowed',
 
 test('data dir: sizes that do not fit say what would', async () => {
   const dir = writeDataset({ train: 30, test: 12 });
-  await rejectsWith(() => loadDataset({ dataDir: dir }), /validationSize \(--validation-size\): 10000 leaves no training images/, /use at most 29/);
-  await rejectsWith(() => loadDataset({ dataDir: dir, validationSize: 10, trainSize: 21 }), /trainSize \(--train-size\): 21 is more than the 20 training images/);
-  await rejectsWith(() => loadDataset({ dataDir: dir, validationSize: 10, testSize: 13 }), /testSize \(--test-size\): 13 is more than the 12 test images/);
+  await rejectsWith(
+    () => loadDataset({ dataDir: dir }),
+    /validationSize \(--validation-size\): 10000 leaves no training images/,
+    /use at most 29/,
+  );
+  await rejectsWith(
+    () => loadDataset({ dataDir: dir, validationSize: 10, trainSize: 21 }),
+    /trainSize \(--train-size\): 21 is more than the 20 training images/,
+  );
+  await rejectsWith(
+    () => loadDataset({ dataDir: dir, validationSize: 10, testSize: 13 }),
+    /testSize \(--test-size\): 13 is more than the 12 test images/,
+  );
   await rejectsWith(() => loadDataset({ dataDir: dir, trainSize: 2.5 }), /trainSize \(--train-size\): must be an integer >= 1, got 2\.5/);
 });
 

@@ -85,7 +85,12 @@ function zScore(values: Float32Array, pixels: Uint8Array, lo: number, hi: number
 
 test('binarize: Bernoulli draws are binary, keep 0 and 255, and average to p in every band of p', () => {
   for (const mode of ['fixed', 'dynamic'] as const) {
-    const x = gatherImages(small, Uint32Array.from({ length: 1000 }, (_, i) => i), mode, { seed: 3, epoch: 0, batch: 0 });
+    const x = gatherImages(
+      small,
+      Uint32Array.from({ length: 1000 }, (_, i) => i),
+      mode,
+      { seed: 3, epoch: 0, batch: 0 },
+    );
     for (let i = 0; i < x.length; i++) {
       const v = small.images[i];
       assert.ok(x[i] === 0 || x[i] === 1);
@@ -93,7 +98,12 @@ test('binarize: Bernoulli draws are binary, keep 0 and 255, and average to p in 
       if (v === 255) assert.equal(x[i], 1);
     }
     // ~15,000 draws per band; |z| > 5 would be a bias, not chance.
-    for (const [lo, hi] of [[1, 64], [64, 128], [128, 192], [192, 255]]) {
+    for (const [lo, hi] of [
+      [1, 64],
+      [64, 128],
+      [128, 192],
+      [192, 255],
+    ]) {
       const z = zScore(x, small.images, lo, hi);
       assert.ok(Math.abs(z) < 5, `${mode}: band [${lo}, ${hi}) is off by ${z.toFixed(1)} sd`);
     }
@@ -136,16 +146,29 @@ test('batches: count per epoch keeps or drops the last partial batch', () => {
   assert.equal(batchesPerEpoch(1000, 100, true), 10);
   assert.equal(batchesPerEpoch(0, 100, false), 0);
   const kept = collect(small, { batchSize: 300, seed: 1, epoch: 0, binarization: 'none' });
-  assert.deepEqual(kept.map((b) => b.labels.length), [300, 300, 300, 100]);
+  assert.deepEqual(
+    kept.map((b) => b.labels.length),
+    [300, 300, 300, 100],
+  );
   const dropped = collect(small, { batchSize: 300, seed: 1, epoch: 0, binarization: 'none', dropLast: true });
-  assert.deepEqual(dropped.map((b) => b.labels.length), [300, 300, 300]);
+  assert.deepEqual(
+    dropped.map((b) => b.labels.length),
+    [300, 300, 300],
+  );
 });
 
 test('batches: an epoch serves every example once, with its own label and pixels', () => {
   const batches = collect(small, { batchSize: 64, seed: 2, epoch: 0, binarization: 'none' });
   const seen = batches.flatMap((b) => b.indices);
-  assert.deepEqual([...seen].sort((a, b) => a - b), Array.from({ length: 1000 }, (_, i) => i));
-  assert.notDeepEqual(seen.slice(0, 64), Array.from({ length: 64 }, (_, i) => i), 'shuffled');
+  assert.deepEqual(
+    [...seen].sort((a, b) => a - b),
+    Array.from({ length: 1000 }, (_, i) => i),
+  );
+  assert.notDeepEqual(
+    seen.slice(0, 64),
+    Array.from({ length: 64 }, (_, i) => i),
+    'shuffled',
+  );
   const b = batches[3];
   for (let r = 0; r < 64; r++) {
     const i = b.indices[r];
@@ -153,7 +176,10 @@ test('batches: an epoch serves every example once, with its own label and pixels
     assert.equal(b.x[r * SIZE + 300], Math.fround(small.images[i * SIZE + 300] / 255));
   }
   const unshuffled = collect(small, { batchSize: 64, seed: 2, epoch: 0, binarization: 'none', shuffle: false });
-  assert.deepEqual(unshuffled.flatMap((u) => u.indices), Array.from({ length: 1000 }, (_, i) => i));
+  assert.deepEqual(
+    unshuffled.flatMap((u) => u.indices),
+    Array.from({ length: 1000 }, (_, i) => i),
+  );
 });
 
 test('batches: the same seed gives the same batches; epochs and seeds reshuffle', () => {
@@ -163,7 +189,10 @@ test('batches: the same seed gives the same batches; epochs and seeds reshuffle'
   assert.deepEqual(b, a);
   assert.notDeepEqual(collect(small, { ...options, epoch: 5 })[0].indices, a[0].indices);
   assert.notDeepEqual(collect(small, { ...options, seed: 10 })[0].indices, a[0].indices);
-  assert.deepEqual(a.map((x) => x.step), Array.from({ length: 10 }, (_, k) => 40 + k));
+  assert.deepEqual(
+    a.map((x) => x.step),
+    Array.from({ length: 10 }, (_, k) => 40 + k),
+  );
 });
 
 test('batches: resuming at startBatch k replays batch k exactly', () => {
@@ -186,7 +215,10 @@ test('batches: bad options throw at the call, one line each', () => {
     [{ epoch: -1 }, /epoch: must be an integer >= 0/],
   ];
   for (const [change, pattern] of bad) {
-    assert.throws(() => epochBatches(small, { ...base, ...change }), (e: unknown) => e instanceof DataError && pattern.test(e.message) && !e.message.includes('\n'));
+    assert.throws(
+      () => epochBatches(small, { ...base, ...change }),
+      (e: unknown) => e instanceof DataError && pattern.test(e.message) && !e.message.includes('\n'),
+    );
   }
 });
 
@@ -223,10 +255,15 @@ test('tf.data: an epoch of {xs, ys} matches epochBatches, ys one-hot or the inpu
     assert.deepEqual(got[k].shape, [expected[k].labels.length, 10]);
     expected[k].labels.forEach((l, r) => {
       const row = [...got[k].ys.subarray(r * 10, r * 10 + 10)];
-      assert.deepEqual(row, Array.from({ length: 10 }, (_, c) => (c === l ? 1 : 0)));
+      assert.deepEqual(
+        row,
+        Array.from({ length: 10 }, (_, c) => (c === l ? 1 : 0)),
+      );
     });
   }
-  const inputs = await toTfDataset(small, { ...options, target: 'inputs' }).take(1).toArray();
+  const inputs = await toTfDataset(small, { ...options, target: 'inputs' })
+    .take(1)
+    .toArray();
   assert.deepEqual(inputs[0].ys.dataSync(), expected[0].x);
   tf.dispose(inputs);
 });

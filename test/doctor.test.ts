@@ -74,7 +74,12 @@ function allChecks(report: DoctorReport): Check[] {
 
 function findCheck(report: DoctorReport, pattern: RegExp): Check {
   const hit = allChecks(report).find((c) => pattern.test(c.label));
-  assert.ok(hit, `no check matches ${pattern}; labels:\n${allChecks(report).map((c) => c.label).join('\n')}`);
+  assert.ok(
+    hit,
+    `no check matches ${pattern}; labels:\n${allChecks(report)
+      .map((c) => c.label)
+      .join('\n')}`,
+  );
   return hit;
 }
 
@@ -114,7 +119,13 @@ test('package present but libtensorflow missing: the binding fails to load and t
       libtensorflow: false,
       smi: H100,
       libs: CUDA11,
-      load: { status: 'failed', usingGpu: null, error: 'libtensorflow.so.2: cannot open shared object file: No such file or directory', stderr: '', ms: 40 },
+      load: {
+        status: 'failed',
+        usingGpu: null,
+        error: 'libtensorflow.so.2: cannot open shared object file: No such file or directory',
+        stderr: '',
+        ms: 40,
+      },
     }),
   );
   assert.equal(report.exitCode, 1);
@@ -174,7 +185,12 @@ test('all present: TensorFlow created a GPU device, exit 0, and the verdict name
 
 test('a load that hangs is reported as a timeout, not waited for', async () => {
   const report = await runDoctor(
-    fakeProbes({ packages: { [NODE_GPU]: '4.22.0' }, smi: H100, libs: CUDA11, load: { status: 'timeout', usingGpu: null, stderr: '', ms: 15000 } }),
+    fakeProbes({
+      packages: { [NODE_GPU]: '4.22.0' },
+      smi: H100,
+      libs: CUDA11,
+      load: { status: 'timeout', usingGpu: null, stderr: '', ms: 15000 },
+    }),
   );
   assert.equal(report.exitCode, 1);
   assert.match(findCheck(report, /did not finish loading within 15 s/).label, /tfjs-node-gpu/);
@@ -235,7 +251,10 @@ test('WebGPU installed but no adapter: the fix is a Vulkan driver', async () => 
 
 test('version skew between tfjs and the GPU packages is flagged', async () => {
   const report = await runDoctor(
-    fakeProbes({ packages: { [NODE_GPU]: '4.20.0', '@tensorflow/tfjs-backend-webgpu': '4.21.0' }, load: { status: 'loaded', usingGpu: null, stderr: '', ms: 1 } }),
+    fakeProbes({
+      packages: { [NODE_GPU]: '4.20.0', '@tensorflow/tfjs-backend-webgpu': '4.21.0' },
+      load: { status: 'loaded', usingGpu: null, stderr: '', ms: 1 },
+    }),
   );
   assert.match(findCheck(report, /tfjs-node-gpu 4\.20\.0 differs/).fix ?? '', /@4\.22\.0/);
   assert.equal(findCheck(report, /tfjs-backend-webgpu 4\.21\.0 differs/).status, 'warn');
@@ -252,13 +271,22 @@ test('tfjs-node (CPU) is load-probed too: a failed load is a warning with the re
   const check = findCheck(report, /tfjs-node 4\.22\.0 is installed but it does not load: libtensorflow\.so\.2/);
   assert.equal(check.status, 'warn');
   assert.match(check.fix ?? '', /npm rebuild @tensorflow\/tfjs-node'/);
-  const good = await runDoctor(fakeProbes({ packages: { [NODE_CPU]: '4.22.0' }, load: { status: 'loaded', usingGpu: false, stderr: '', ms: 5 } }));
+  const good = await runDoctor(
+    fakeProbes({ packages: { [NODE_CPU]: '4.22.0' }, load: { status: 'loaded', usingGpu: false, stderr: '', ms: 5 } }),
+  );
   assert.equal(findCheck(good, /tfjs-node 4\.22\.0 loads/).status, 'info');
   assert.equal(good.exitCode, 1, 'the CPU package is not a GPU backend');
 });
 
 test('text report: sections, ✓/✗ marks, fix lines and the exit line; JSON: one object with the same verdict', async () => {
-  const report = await runDoctor(fakeProbes({ packages: { [NODE_GPU]: '4.22.0' }, smi: H100, libs: CUDA11, load: { status: 'loaded', usingGpu: true, stderr: GPU_LOG, ms: 1 } }));
+  const report = await runDoctor(
+    fakeProbes({
+      packages: { [NODE_GPU]: '4.22.0' },
+      smi: H100,
+      libs: CUDA11,
+      load: { status: 'loaded', usingGpu: true, stderr: GPU_LOG, ms: 1 },
+    }),
+  );
   const text = renderReport(report, 80);
   assert.match(text, /^NVIDIA driver$/m);
   assert.match(text, /^ {2}✓ nvidia-smi: NVIDIA H100 80GB HBM3 \(driver 550\.54\.15\)$/m);
@@ -266,9 +294,15 @@ test('text report: sections, ✓/✗ marks, fix lines and the exit line; JSON: o
   assert.match(text, /^ {6}fix: Opt-in: 'npm install webgpu/m);
   assert.match(text, /exit code 0: a GPU backend would run$/);
   for (const line of text.split('\n')) {
-    if (line.trimStart().startsWith('fix:') || line.startsWith('      ')) assert.ok(line.length <= 80 || !line.trim().includes(' '), `over-long line: ${line}`);
+    if (line.trimStart().startsWith('fix:') || line.startsWith('      '))
+      assert.ok(line.length <= 80 || !line.trim().includes(' '), `over-long line: ${line}`);
   }
-  const json = JSON.parse(renderJson(report)) as { ok: boolean; exitCode: number; sections: unknown[]; verdicts: Array<{ backend: string; runs: boolean }> };
+  const json = JSON.parse(renderJson(report)) as {
+    ok: boolean;
+    exitCode: number;
+    sections: unknown[];
+    verdicts: Array<{ backend: string; runs: boolean }>;
+  };
   assert.equal(json.ok, true);
   assert.equal(json.exitCode, 0);
   assert.equal(json.sections.length, report.sections.length);

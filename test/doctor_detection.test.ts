@@ -40,7 +40,7 @@ test('parseTfLog: both spellings of the GPU device line, missing libraries, the 
 
 test('parseLdconfig keeps 64-bit entries, first one wins', () => {
   const out = [
-    '1234 libs found in cache `/etc/ld.so.cache\'',
+    "1234 libs found in cache `/etc/ld.so.cache'",
     '\tlibcudart.so.11.0 (libc6) => /usr/lib32/libcudart.so.11.0',
     '\tlibcudart.so.11.0 (libc6,x86-64) => /usr/local/cuda-11.8/lib64/libcudart.so.11.0',
     '\tlibcudart.so.11.0 (libc6,x86-64) => /opt/other/libcudart.so.11.0',
@@ -99,9 +99,19 @@ function probes(found: readonly string[], smi: NvidiaSmiResult, env: NodeJS.Proc
   return p;
 }
 
-const ALL = ['libcuda.so.1', 'libcudart.so.11.0', 'libcublas.so.11', 'libcublasLt.so.11', 'libcufft.so.10', 'libcurand.so.10', 'libcusolver.so.11', 'libcusparse.so.11', 'libcudnn.so.8'];
+const ALL = [
+  'libcuda.so.1',
+  'libcudart.so.11.0',
+  'libcublas.so.11',
+  'libcublasLt.so.11',
+  'libcufft.so.10',
+  'libcurand.so.10',
+  'libcusolver.so.11',
+  'libcusparse.so.11',
+  'libcudnn.so.8',
+];
 
-test('nativeBackendUsesGpu reads tfjs-node\'s isUsingGpuDevice field, and only a boolean', () => {
+test("nativeBackendUsesGpu reads tfjs-node's isUsingGpuDevice field, and only a boolean", () => {
   assert.equal(nativeBackendUsesGpu({ isUsingGpuDevice: true, isGPUPackage: true }), true);
   assert.equal(nativeBackendUsesGpu({ isUsingGpuDevice: false }), false);
   assert.equal(nativeBackendUsesGpu({}), null);
@@ -153,12 +163,16 @@ test("diagnosis merges the probe with libtensorflow's log: its misses are added,
 
 // ---- the real probes, on whatever machine runs the tests ----
 
-test('dlopen probe: finds libc, misses a library that does not exist', { skip: process.platform !== 'linux' && 'the dlopen probe is for Linux' }, async () => {
-  const [libc, none] = await dlopenLibraries(['libc.so.6', 'libcatvae-does-not-exist.so.1']);
-  assert.equal(libc.found, true, JSON.stringify(libc));
-  assert.equal(none.found, false);
-  assert.match(none.error ?? '', /cannot open shared object file/);
-});
+test(
+  'dlopen probe: finds libc, misses a library that does not exist',
+  { skip: process.platform !== 'linux' && 'the dlopen probe is for Linux' },
+  async () => {
+    const [libc, none] = await dlopenLibraries(['libc.so.6', 'libcatvae-does-not-exist.so.1']);
+    assert.equal(libc.found, true, JSON.stringify(libc));
+    assert.equal(none.found, false);
+    assert.match(none.error ?? '', /cannot open shared object file/);
+  },
+);
 
 test('nvidia-smi probe answers one of its three states', async () => {
   const smi = await nvidiaSmi();

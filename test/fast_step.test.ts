@@ -20,7 +20,8 @@ const config = (overrides: Partial<VaeConfig> = {}): VaeConfig => ({
 });
 
 /** Binary images, about 15% ones like MNIST: the sparse first layer's case. */
-const images = (b: number, seed: number) => tf.tidy(() => tf.randomUniform([b, 784], 0, 1, 'float32', seed).less(0.15).cast('float32')) as tf.Tensor2D;
+const images = (b: number, seed: number) =>
+  tf.tidy(() => tf.randomUniform([b, 784], 0, 1, 'float32', seed).less(0.15).cast('float32')) as tf.Tensor2D;
 
 /** The tape's gradients and loss with the sampler's stream at `calls`. */
 function tapeGradients(model: CategoricalVae, x: tf.Tensor2D, tau: number, calls: number) {
@@ -44,7 +45,7 @@ for (const hard of [false, true]) {
     model.sampler.noiseState = { seed: 9, calls: 0 };
     const noise = model.sampler.drawNoise([32, 6, 5]);
     const fast = fastGradients(model, x, noise, tau);
-    assert.ok(Math.abs(fast.terms!.loss.dataSync()[0] - tape.loss) < 1e-4 * tape.loss, "same loss");
+    assert.ok(Math.abs(fast.terms!.loss.dataSync()[0] - tape.loss) < 1e-4 * tape.loss, 'same loss');
     let worst = 0;
     for (const v of trainableVariables(model)) {
       const a = tape.grads[v.name].dataSync();
@@ -95,10 +96,12 @@ test('the two paths take the same optimisation step from the same state', () => 
   assert.ok(moved > 1e-3, 'the step moved the weights');
 });
 
-test('encode (sparse first layer, no tape) gives the encoder model\'s logits, on binary and grey images', () => {
+test("encode (sparse first layer, no tape) gives the encoder model's logits, on binary and grey images", () => {
   const model = buildVae(config(), 6);
   const binary = images(9, 4);
-  const grey = tf.tidy(() => tf.randomUniform([9, 784], 0, 1, 'float32', 5).mul(tf.randomUniform([9, 784], 0, 1, 'float32', 6).less(0.2)) as tf.Tensor2D);
+  const grey = tf.tidy(
+    () => tf.randomUniform([9, 784], 0, 1, 'float32', 5).mul(tf.randomUniform([9, 784], 0, 1, 'float32', 6).less(0.2)) as tf.Tensor2D,
+  );
   for (const x of [binary, grey]) {
     const got = encode(model, x);
     const want = model.encoder.apply(x) as tf.Tensor;

@@ -34,7 +34,11 @@ test('hard samples follow softmax(logits): chi-square over 20,000 draws', () => 
   const values = y.dataSync() as Float32Array;
   y.dispose();
   const counts = classCounts(values, 4);
-  assert.equal(counts.reduce((a, b) => a + b, 0), n, 'every row is exactly one-hot');
+  assert.equal(
+    counts.reduce((a, b) => a + b, 0),
+    n,
+    'every row is exactly one-hot',
+  );
   const stat = chiSquare(counts, PROBS);
   assert.ok(stat < CHI2_3DOF_P001, `chi-square ${stat.toFixed(2)} >= ${CHI2_3DOF_P001}; counts ${counts}`);
   // The same statistic rejects a wrong law on these counts, so the check has power.
@@ -103,7 +107,11 @@ test('soft-path gradient matches float64 central differences (noise held fixed)'
   const w = Array.from({ length: rows * k }, () => 2 * rng.nextOpen01() - 1);
   const noiseT = sampleGumbel([rows, k], new Rng(9));
   const noise = Array.from(noiseT.dataSync());
-  const grad = tf.grad((x: tf.Tensor) => relaxedOneHot(x, noiseT, tau).mul(tf.tensor2d(w, [rows, k])).sum());
+  const grad = tf.grad((x: tf.Tensor) =>
+    relaxedOneHot(x, noiseT, tau)
+      .mul(tf.tensor2d(w, [rows, k]))
+      .sum(),
+  );
   const analytic = grad(tf.tensor2d(logits, [rows, k])).dataSync();
   const h = 1e-5;
   let maxAbs = 0;
@@ -143,10 +151,12 @@ test('the layer uses that maths, and hard mode is one-hot forward with the soft 
     assert.deepEqual(row.slice().sort(), [0, 0, 0, 0, 0, 1], 'exactly one-hot');
   }
   const gradOf = (layer: GumbelSoftmax) =>
-    tf.grad((x: tf.Tensor) => {
-      layer.noiseState = { seed: 21, calls: 0 };
-      return (layer.apply(x, { training: true }) as tf.Tensor).mul(w).sum();
-    })(logits).dataSync();
+    tf
+      .grad((x: tf.Tensor) => {
+        layer.noiseState = { seed: 21, calls: 0 };
+        return (layer.apply(x, { training: true }) as tf.Tensor).mul(w).sum();
+      })(logits)
+      .dataSync();
   const gSoft = gradOf(soft);
   const gHard = gradOf(hard);
   assert.ok(gSoft.some((v) => Math.abs(v) > 1e-3));

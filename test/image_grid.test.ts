@@ -28,7 +28,10 @@ test('columns, padding 0, default pad value, and more columns than images', () =
   const one = { pixels, count: 4, height: 1, width: 1, channels: 1 as const };
   assert.deepEqual(rows(tileImages(one, { columns: 4, padding: 0 })), [[1, 2, 3, 4]]);
   assert.deepEqual(rows(tileImages(one, { columns: 1, padding: 0 })), [[1], [2], [3], [4]]);
-  assert.deepEqual(rows(tileImages(one, { columns: 3, padding: 0 })), [[1, 2, 3], [4, 128, 128]]);
+  assert.deepEqual(rows(tileImages(one, { columns: 3, padding: 0 })), [
+    [1, 2, 3],
+    [4, 128, 128],
+  ]);
   assert.equal(tileImages(one, { columns: 10, padding: 0 }).width, 4, 'columns capped at the image count');
 });
 

@@ -26,20 +26,31 @@ test('RGB pixels: PNG round trip is exact, channels interleaved', () => {
 });
 
 test('unitToUint8: [0,1] to 0..255, rounded, clamped, NaN to 0', () => {
-  assert.deepEqual([...unitToUint8([0, 1, 0.5, 1 / 255, 0.499 / 255, -0.5, 1.5, NaN, Infinity, -Infinity])], [0, 255, 128, 1, 0, 0, 255, 0, 255, 0]);
+  assert.deepEqual(
+    [...unitToUint8([0, 1, 0.5, 1 / 255, 0.499 / 255, -0.5, 1.5, NaN, Infinity, -Infinity])],
+    [0, 255, 128, 1, 0, 0, 255, 0, 255, 0],
+  );
 });
 
 test('tensors [h,w], [h,w,1], [h,w,3] in [0,1] encode to the expected pixels', () => {
   const values = [0, 0.25, 0.5, 1, 1.2, -0.1];
   const expected = [0, 64, 128, 255, 255, 0];
-  for (const shape of [[2, 3], [2, 3, 1]]) {
+  for (const shape of [
+    [2, 3],
+    [2, 3, 1],
+  ]) {
     const t = tf.tensor(values, shape);
     const back = decodePng(encodePng(t));
     assert.deepEqual(back, { pixels: Uint8Array.from(expected), height: 2, width: 3, channels: 1 }, `shape [${shape}]`);
     assert.equal(t.isDisposed, false, 'the caller keeps its tensor');
     t.dispose();
   }
-  const rgb = tf.tensor3d([[[1, 0, 0], [0, 1, 0]]]);
+  const rgb = tf.tensor3d([
+    [
+      [1, 0, 0],
+      [0, 1, 0],
+    ],
+  ]);
   assert.deepEqual(decodePng(encodePng(rgb)), { pixels: Uint8Array.from([255, 0, 0, 0, 255, 0]), height: 1, width: 2, channels: 3 });
   rgb.dispose();
 });

@@ -36,7 +36,9 @@ function inspect(args: string[]) {
 function inspectAsync(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   const argv = ['--import', 'tsx', path.join(ROOT, 'scripts', 'inspect.ts'), ...args, '--backend', 'wasm'];
   return new Promise((resolve) => {
-    execFile(process.execPath, argv, { cwd: ROOT, encoding: 'utf8' }, (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }));
+    execFile(process.execPath, argv, { cwd: ROOT, encoding: 'utf8' }, (error, stdout, stderr) =>
+      resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+    );
   });
 }
 
@@ -48,7 +50,11 @@ function copyRun(): string {
 }
 
 /** The stderr lines that are not the backend line. */
-const errorLines = (stderr: string) => stderr.trim().split('\n').filter((l) => !l.startsWith('backend:'));
+const errorLines = (stderr: string) =>
+  stderr
+    .trim()
+    .split('\n')
+    .filter((l) => !l.startsWith('backend:'));
 
 before(async () => {
   const data = await loadDataset({ trainSize: 200, validationSize: 100 });
@@ -71,7 +77,10 @@ test('inspect --json holds the saved config, step, history, best and per-tensor 
   assert.deepEqual(report.best, state.best);
   assert.deepEqual(
     report.checkpoints.map((c) => [c.role, path.basename(c.dir)]),
-    [['latest', 'latest'], ['best', 'best']],
+    [
+      ['latest', 'latest'],
+      ['best', 'best'],
+    ],
   );
   assert.deepEqual(report.integrity, { ok: true, problems: [] });
   // 784*32+32 + 32*24+24 + 24*32+32 + 32*784+784 trainable, and the sampler's log-temperature.
@@ -105,7 +114,10 @@ test('inspect prints readable sections; a checkpoint directory alone is inspecte
   }
   const one = inspect([path.join(run, 'best'), '--json']);
   assert.equal(one.code, 0, one.stderr);
-  assert.deepEqual(JSON.parse(one.stdout).checkpoints.map((c: { role: string }) => c.role), ['checkpoint']);
+  assert.deepEqual(
+    JSON.parse(one.stdout).checkpoints.map((c: { role: string }) => c.role),
+    ['checkpoint'],
+  );
 });
 
 test('NaN weights: the report names the tensor, then one error line and exit 1', () => {

@@ -54,7 +54,19 @@ test('mutual information (nats): independent -> 0, variable == label -> log 10, 
   // A variable stuck on one class knows nothing.
   close(mutualInformation(jointCounts(new Array(1000).fill(3), labels, 1, 10, 10)[0]), 0, 1e-12);
   // Half the information: the variable is the label's parity.
-  close(mutualInformation(jointCounts(labels.map((l) => l % 2), labels, 1, 2, 10)[0]), Math.log(2), 1e-12);
+  close(
+    mutualInformation(
+      jointCounts(
+        labels.map((l) => l % 2),
+        labels,
+        1,
+        2,
+        10,
+      )[0],
+    ),
+    Math.log(2),
+    1e-12,
+  );
 });
 
 test('the code usage report: per-variable usage, perplexity, used classes and MI', () => {
@@ -89,7 +101,15 @@ test('sparkline: lowest ▁ to highest █, blanks for missing values, a flat se
 });
 
 test('tables: aligned columns, first column left, numbers right', () => {
-  const lines = formatTable(['name', 'value'], [['a', '1'], ['long name', '1,234']], undefined, '');
+  const lines = formatTable(
+    ['name', 'value'],
+    [
+      ['a', '1'],
+      ['long name', '1,234'],
+    ],
+    undefined,
+    '',
+  );
   assert.deepEqual(lines, ['name       value', 'a              1', 'long name  1,234']);
   assert.equal(formatNumber(0.000012), '1.20e-5');
   assert.equal(formatNumber(-0.5), '-0.5000');

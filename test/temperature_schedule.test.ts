@@ -56,8 +56,12 @@ test('reuse: a classifier with a hard GumbelSoftmax bottleneck learns with model
   const expected = annealer.schedule.at(steps - 1);
   assert.ok(Math.abs(layer.temperature - expected) < 1e-6, `tau ${layer.temperature} vs schedule ${expected}`);
   assert.ok(expected < 0.5, 'the schedule really moved');
-  const accuracy = tf.tidy(() =>
-    tf.metrics.categoricalAccuracy(ys, model.predict(xs) as tf.Tensor).mean().dataSync()[0],
+  const accuracy = tf.tidy(
+    () =>
+      tf.metrics
+        .categoricalAccuracy(ys, model.predict(xs) as tf.Tensor)
+        .mean()
+        .dataSync()[0],
   );
   assert.ok(accuracy > 0.9, `accuracy in argmax mode ${accuracy}`);
   tf.dispose([xs, ys]);

@@ -59,16 +59,23 @@ test('scalars, image, histogram and text read back exactly as written', () => {
   assert.equal(events[0].fileVersion, 'brain.Event:2');
   assert.equal(events.length, 1 + 4 + 2 + 1 + 1);
   const wallTimes = events.map((e) => e.wallTime);
-  assert.deepEqual(wallTimes, [...wallTimes].sort((a, b) => a - b), 'wall times in write order');
+  assert.deepEqual(
+    wallTimes,
+    [...wallTimes].sort((a, b) => a - b),
+    'wall times in write order',
+  );
 
   const scalars = scalarsOf(events);
   assert.equal(scalars.length, 5);
-  assert.deepEqual(scalars.filter(([tag]) => tag !== 'nan'), [
-    ['loss/train', 0, 0.25],
-    ['loss/train', 1, 0.125],
-    ['a', 3, 1],
-    ['b/c', 3, -3.5],
-  ]);
+  assert.deepEqual(
+    scalars.filter(([tag]) => tag !== 'nan'),
+    [
+      ['loss/train', 0, 0.25],
+      ['loss/train', 1, 0.125],
+      ['a', 3, 1],
+      ['b/c', 3, -3.5],
+    ],
+  );
   assert.ok(Number.isNaN(scalars.find(([tag]) => tag === 'nan')?.[2]), 'NaN is written as NaN, not dropped');
 
   const gray = events[5].summary?.[0];
@@ -87,7 +94,11 @@ test('scalars, image, histogram and text read back exactly as written', () => {
   assert.ok(h);
   assert.equal(events[7].step, 6);
   assert.equal(h.bucket.length, 20);
-  assert.equal(h.bucket.reduce((a, b) => a + b, 0), 1000, 'counts sum to n');
+  assert.equal(
+    h.bucket.reduce((a, b) => a + b, 0),
+    1000,
+    'counts sum to n',
+  );
   assert.equal(h.num, 1000);
   for (let i = 1; i < h.bucketLimit.length; i++) assert.ok(h.bucketLimit[i] > h.bucketLimit[i - 1], 'limits ascend');
   assert.equal(h.min, Math.min(...values));
@@ -155,7 +166,11 @@ test('each flush appends whole records: the file always parses', () => {
   writer.close();
   const size = fs.statSync(writer.path).size;
   const records = readRecords(new Uint8Array(fs.readFileSync(writer.path)));
-  assert.equal(size, records.reduce((a, r) => a + r.length + RECORD_OVERHEAD, 0), 'no stray bytes');
+  assert.equal(
+    size,
+    records.reduce((a, r) => a + r.length + RECORD_OVERHEAD, 0),
+    'no stray bytes',
+  );
 });
 
 test('two writers in the same logdir and second get separate files', () => {
@@ -226,7 +241,9 @@ function runWriterChild(body: string): { child: ReturnType<typeof spawnSync>; sc
 
 test('Ctrl-C with no handler of the application: events are flushed, then the process dies of SIGINT as it would anyway', () => {
   // The 2 s flush timer has not fired, and the pending timeout would keep the process alive: only the signal ends it.
-  const { child, scalars } = runWriterChild(`for (let i = 0; i < 100; i++) w.scalar('x', i, i);\nsetTimeout(() => {}, 10_000);\nprocess.kill(process.pid, 'SIGINT');`);
+  const { child, scalars } = runWriterChild(
+    `for (let i = 0; i < 100; i++) w.scalar('x', i, i);\nsetTimeout(() => {}, 10_000);\nprocess.kill(process.pid, 'SIGINT');`,
+  );
   assert.equal(child.signal, 'SIGINT', String(child.stderr));
   assert.equal(scalars.length, 100);
 });

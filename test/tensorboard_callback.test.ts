@@ -27,7 +27,14 @@ function tinyModel(): tf.Sequential {
 test("updateFreq 'batch': every batch's metrics at the global step, epoch metrics per run, val_ in validation", async () => {
   const logdir = tmp();
   const model = tinyModel();
-  const x = tf.tensor2d([[1, 0], [0, 1], [1, 1], [0, 0], [2, 1], [1, 2]]);
+  const x = tf.tensor2d([
+    [1, 0],
+    [0, 1],
+    [1, 1],
+    [0, 0],
+    [2, 1],
+    [1, 2],
+  ]);
   const y = tf.tensor2d([[1], [2], [3], [0], [4], [5]]);
   const history = await model.fit(x, y, {
     epochs: 2,
@@ -41,17 +48,27 @@ test("updateFreq 'batch': every batch's metrics at the global step, epoch metric
 
   const train = runScalars(path.join(logdir, 'train'));
   const batchLoss = train.filter(([tag]) => tag === 'batch_loss');
-  assert.deepEqual(batchLoss.map(([, step]) => step), [0, 1, 2, 3, 4, 5], '3 batches x 2 epochs, global steps');
+  assert.deepEqual(
+    batchLoss.map(([, step]) => step),
+    [0, 1, 2, 3, 4, 5],
+    '3 batches x 2 epochs, global steps',
+  );
   assert.ok(batchLoss.every(([, , v]) => Number.isFinite(v) && v >= 0));
   assert.equal(train.filter(([tag]) => tag === 'batch_mse').length, 6);
   assert.ok(!train.some(([tag]) => tag === 'batch_batch' || tag === 'batch_size'), 'bookkeeping keys are not metrics');
 
   const epochLoss = train.filter(([tag]) => tag === 'epoch_loss');
-  assert.deepEqual(epochLoss.map(([, step, v]) => [step, v]), (history.history.loss as number[]).map((v, i) => [i, Math.fround(v)]));
+  assert.deepEqual(
+    epochLoss.map(([, step, v]) => [step, v]),
+    (history.history.loss as number[]).map((v, i) => [i, Math.fround(v)]),
+  );
 
   const validation = runScalars(path.join(logdir, 'validation'));
   const valLoss = validation.filter(([tag]) => tag === 'epoch_loss');
-  assert.deepEqual(valLoss.map(([, step, v]) => [step, v]), (history.history.val_loss as number[]).map((v, i) => [i, Math.fround(v)]));
+  assert.deepEqual(
+    valLoss.map(([, step, v]) => [step, v]),
+    (history.history.val_loss as number[]).map((v, i) => [i, Math.fround(v)]),
+  );
   assert.ok(validation.some(([tag]) => tag === 'epoch_mse'));
 });
 
@@ -67,7 +84,10 @@ test("updateFreq 'epoch' (default): no batch scalars, no validation run without 
   const train = runScalars(path.join(logdir, 'train'));
   assert.deepEqual(
     train.map(([tag, step]) => [tag, step]),
-    [0, 1, 2].flatMap((e) => [['epoch_loss', e], ['epoch_mse', e]]),
+    [0, 1, 2].flatMap((e) => [
+      ['epoch_loss', e],
+      ['epoch_mse', e],
+    ]),
   );
   assert.equal(fs.existsSync(path.join(logdir, 'validation')), false);
   assert.equal(callback.step, 10 + 6, 'the global step still counts batches');

@@ -27,7 +27,10 @@ test('equal-width bins over [min, max]: exact limits and counts', () => {
   assert.equal(h.min, 0);
   assert.equal(h.max, 99);
   assert.equal(h.sum, 4950);
-  assert.equal(h.sumSquares, values.reduce((a, x) => a + x * x, 0));
+  assert.equal(
+    h.sumSquares,
+    values.reduce((a, x) => a + x * x, 0),
+  );
   checkInvariants(h, values);
 });
 

@@ -50,7 +50,10 @@ test('frameRecord: uint64 LE length, masked CRC of the length, data, masked CRC 
   assert.equal(view.getUint32(8, true), maskCrc(crc32cBitwise(framed.subarray(0, 8))));
   assert.deepEqual([...framed.subarray(12, 17)], [...data]);
   assert.equal(view.getUint32(17, true), maskCrc(crc32cBitwise(data)));
-  assert.deepEqual(readRecords(framed).map((r) => [...r]), [[...data]]);
+  assert.deepEqual(
+    readRecords(framed).map((r) => [...r]),
+    [[...data]],
+  );
 });
 
 test('the file_version record starts like every TensorFlow event file: 18 00.. a3 7f 4b 22 09', () => {
@@ -92,7 +95,10 @@ test('RecordWriter buffers, appends all pending records with one write, and refu
   assert.equal(writer.pendingBytes, 0);
   writer.close();
   writer.close(); // idempotent
-  assert.deepEqual(readRecords(new Uint8Array(fs.readFileSync(file))).map((r) => r[0]), [...Array(100).keys()]);
+  assert.deepEqual(
+    readRecords(new Uint8Array(fs.readFileSync(file))).map((r) => r[0]),
+    [...Array(100).keys()],
+  );
   assert.throws(() => writer.write(new Uint8Array(1)), /closed/);
   assert.throws(() => new RecordWriter(file), /EEXIST/);
 });

@@ -151,7 +151,12 @@ test("a stop on an epoch's last batch ends that epoch (validated, saved) and the
     assert.equal(result.state.history.length, 2);
     const a = await weightsOf(path.join(straight, 'latest'));
     const b = await weightsOf(path.join(split, 'latest'));
-    a.forEach((w, i) => assert.ok(w.every((v, j) => Math.abs(v - b[i][j]) < 1e-6), `tensor ${i} differs`));
+    a.forEach((w, i) =>
+      assert.ok(
+        w.every((v, j) => Math.abs(v - b[i][j]) < 1e-6),
+        `tensor ${i} differs`,
+      ),
+    );
   } finally {
     fs.rmSync(straight, { recursive: true, force: true });
     fs.rmSync(split, { recursive: true, force: true });
@@ -182,12 +187,18 @@ test('a kill during a save leaves a loadable checkpoint; corrupt checkpoints fai
     const weights = path.join(latest, 'weights.bin');
     const bytes = fs.readFileSync(weights);
     fs.writeFileSync(weights, bytes.subarray(0, bytes.length - 100));
-    await assert.rejects(loadCheckpoint(dir), (e: Error) => e instanceof CheckpointError && /weights\.bin: truncated/.test(e.message) && !e.message.includes('\n'));
+    await assert.rejects(
+      loadCheckpoint(dir),
+      (e: Error) => e instanceof CheckpointError && /weights\.bin: truncated/.test(e.message) && !e.message.includes('\n'),
+    );
     // A NaN in the weights: refused, so no command decodes garbage from it (inspect may still look).
     const poisoned = Buffer.from(bytes);
     poisoned.writeFloatLE(NaN, poisoned.length - 4);
     fs.writeFileSync(weights, poisoned);
-    await assert.rejects(loadCheckpoint(dir), /weights\.bin: NaN or infinite values in gumbel_softmax\/log_temperature; the checkpoint is corrupt/);
+    await assert.rejects(
+      loadCheckpoint(dir),
+      /weights\.bin: NaN or infinite values in gumbel_softmax\/log_temperature; the checkpoint is corrupt/,
+    );
     assert.equal((await loadCheckpoint(dir, 'latest', { allowNonFinite: true })).state.step, 2);
     fs.writeFileSync(weights, bytes);
     fs.writeFileSync(path.join(latest, 'model.json'), '{"modelTopology": ');

@@ -23,7 +23,10 @@ const backend = tf.getBackend();
 function randomTensor(shape: number[], seed: number): tf.Tensor {
   const rng = new Rng(seed);
   const size = shape.reduce((a, b) => a * b, 1);
-  return tf.tensor(Float32Array.from({ length: size }, () => rng.nextOpen01() * 2 - 1), shape);
+  return tf.tensor(
+    Float32Array.from({ length: size }, () => rng.nextOpen01() * 2 - 1),
+    shape,
+  );
 }
 
 /** Largest |a - b| relative to the largest |b|. */
@@ -62,7 +65,13 @@ const CASES: Array<{ name: string; a: number[]; b: number[]; ta: boolean; tb: bo
   { name: 'batched a b^T', a: [3, 17, 9], b: [3, 11, 9], ta: false, tb: true },
 ];
 
-for (const [c, gemm] of CASES.flatMap((c) => [[c, true], [c, false]] as const)) {
+for (const [c, gemm] of CASES.flatMap(
+  (c) =>
+    [
+      [c, true],
+      [c, false],
+    ] as const,
+)) {
   test(`BatchMatMul ${c.name} (${gemm ? "catvae's gemm kernels" : 'XNNPACK, transposes explicit'}): same as tfjs's kernel and a float64 product`, () => {
     const a = randomTensor(c.a, 1);
     const b = randomTensor(c.b, 2);
@@ -166,17 +175,44 @@ test('asMatrixSwap: which permutations are batches of matrix transposes', () => 
   assert.equal(asMatrixSwap([2, 3], [0, 1]), null);
 });
 
-test('Transpose: the SIMD override moves exactly what tfjs\'s kernel moves', () => {
+test("Transpose: the SIMD override moves exactly what tfjs's kernel moves", () => {
   const cases: Array<[number[], number[]]> = [
-    [[100, 784], [1, 0]],
-    [[7, 13], [1, 0]],
-    [[4, 4], [1, 0]],
-    [[45, 70], [1, 0]],
-    [[512, 784], [1, 0]],
-    [[3, 9, 6], [0, 2, 1]],
-    [[1, 37, 1, 11], [0, 3, 2, 1]],
-    [[2, 3, 5], [2, 0, 1]],
-    [[2, 3, 5], [1, 0, 2]],
+    [
+      [100, 784],
+      [1, 0],
+    ],
+    [
+      [7, 13],
+      [1, 0],
+    ],
+    [
+      [4, 4],
+      [1, 0],
+    ],
+    [
+      [45, 70],
+      [1, 0],
+    ],
+    [
+      [512, 784],
+      [1, 0],
+    ],
+    [
+      [3, 9, 6],
+      [0, 2, 1],
+    ],
+    [
+      [1, 37, 1, 11],
+      [0, 3, 2, 1],
+    ],
+    [
+      [2, 3, 5],
+      [2, 0, 1],
+    ],
+    [
+      [2, 3, 5],
+      [1, 0, 2],
+    ],
   ];
   for (const [shape, perm] of cases) {
     const x = randomTensor(shape, 13);
@@ -194,10 +230,17 @@ test('Transpose: the SIMD override moves exactly what tfjs\'s kernel moves', () 
 test('sparseInputDense and its weight gradient equal the dense ops, sparse and dense inputs', () => {
   registerSparseDenseKernels();
   // Binary and real-valued sparse inputs, and a dense one (the same kernel: slower than the dense product, but right).
-  for (const [density, binary] of [[0.13, true], [0.13, false], [0.6, true]] as const) {
+  for (const [density, binary] of [
+    [0.13, true],
+    [0.13, false],
+    [0.6, true],
+  ] as const) {
     const rng = new Rng(17);
     const value = () => (binary ? 1 : rng.nextOpen01() * 2 - 1);
-    const x = tf.tensor2d(Float32Array.from({ length: 50 * 784 }, () => (rng.nextOpen01() < density ? value() : 0)), [50, 784]);
+    const x = tf.tensor2d(
+      Float32Array.from({ length: 50 * 784 }, () => (rng.nextOpen01() < density ? value() : 0)),
+      [50, 784],
+    );
     const w = randomTensor([784, 64], 18) as tf.Tensor2D;
     const bias = randomTensor([64], 19) as tf.Tensor1D;
     const dy = randomTensor([50, 64], 20) as tf.Tensor2D;
@@ -231,7 +274,7 @@ test('adamUpdate: one step by hand, and subnormal moments flushed to zero', () =
   assert.ok(Math.abs(out[1][2] - -0.2) < 1e-7, `m ${out[1][2]}`);
 });
 
-test('the SIMD Adam module gives the JS loop\'s results, flushing subnormals, on shared and plain memory', () => {
+test("the SIMD Adam module gives the JS loop's results, flushing subnormals, on shared and plain memory", () => {
   const api = (globalThis as unknown as { WebAssembly: any }).WebAssembly;
   const n = 64;
   const attrs: AdamAttrs = { learningRate: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, biasCorrection1: 0.19, biasCorrection2: 0.002 };
@@ -256,7 +299,10 @@ test('the SIMD Adam module gives the JS loop\'s results, flushing subnormals, on
       const got = view(4 + k);
       for (let i = 0; i < n; i++) {
         // float32 arithmetic against float64: a few ulps.
-        assert.ok(Math.abs(got[i] - expected[k][i]) <= 1e-6 * Math.abs(expected[k][i]), `shared=${shared} output ${k}[${i}]: ${got[i]} vs ${expected[k][i]}`);
+        assert.ok(
+          Math.abs(got[i] - expected[k][i]) <= 1e-6 * Math.abs(expected[k][i]),
+          `shared=${shared} output ${k}[${i}]: ${got[i]} vs ${expected[k][i]}`,
+        );
       }
     }
     for (let i = 0; i < n; i += 9) assert.ok(view(5)[i] === 0 && view(6)[i] === 0, `moments at ${i} flushed to 0`);
@@ -281,7 +327,10 @@ test('FusedAdamOptimizer trains like tf.train.adam and saves the same weights', 
   assert.ok(kernelsBefore || tf.getKernel(ADAM_KERNEL, backend) != null, `the kernel is registered for ${backend}`);
   for (let i = 0; i < a.length; i++) assert.ok(relError(b[i], a[i]) < 1e-4, `variable ${i}: ${relError(b[i], a[i])}`);
   const [wa, wb] = [await stock.getWeights(), await fused.getWeights()];
-  assert.deepEqual(wb.map((w) => w.name.replace(/^.*\//, '')), wa.map((w) => w.name.replace(/^.*\//, '')));
+  assert.deepEqual(
+    wb.map((w) => w.name.replace(/^.*\//, '')),
+    wa.map((w) => w.name.replace(/^.*\//, '')),
+  );
   for (let i = 0; i < wa.length; i++) assert.ok(relError(wb[i].tensor, wa[i].tensor) < 1e-4, `optimizer weight ${wa[i].name}`);
   assert.equal(fused.iterations, 25);
   const tensors = tf.memory().numTensors;
@@ -293,7 +342,28 @@ test('FusedAdamOptimizer trains like tf.train.adam and saves the same weights', 
 });
 
 test('Softplus: the SIMD override against float64, edge values and lengths that leave a tail', () => {
-  const edges = [Number.NEGATIVE_INFINITY, -1e30, -200, -87.2, -60, -20, -5, -1, -1e-8, 0, 1e-8, 0.5, 1, 5, 15, 20, 40, 88, 1e30, Number.POSITIVE_INFINITY];
+  const edges = [
+    Number.NEGATIVE_INFINITY,
+    -1e30,
+    -200,
+    -87.2,
+    -60,
+    -20,
+    -5,
+    -1,
+    -1e-8,
+    0,
+    1e-8,
+    0.5,
+    1,
+    5,
+    15,
+    20,
+    40,
+    88,
+    1e30,
+    Number.POSITIVE_INFINITY,
+  ];
   const rng = new Rng(31);
   const random = Array.from({ length: 100_001 }, () => (rng.nextOpen01() - 0.5) * 60);
   installSoftplusFix();

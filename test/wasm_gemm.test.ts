@@ -90,7 +90,15 @@ function maxError(heap: Heap, p: GemmProblem): number {
 
 // Every tile edge: rows not a multiple of the tile (1-3 left), 4 columns left over, k = 1, tiny and VAE-sized.
 const SHAPES: Array<[number, number, number]> = [
-  [1, 4, 1], [3, 4, 4], [5, 12, 8], [7, 20, 13], [9, 36, 3], [100, 200, 256], [101, 68, 36], [50, 64, 784], [64, 100, 100],
+  [1, 4, 1],
+  [3, 4, 4],
+  [5, 12, 8],
+  [7, 20, 13],
+  [9, 36, 3],
+  [100, 200, 256],
+  [101, 68, 36],
+  [50, 64, 784],
+  [64, 100, 100],
   // A over 1 MB: computed by blocks of rows (rowBlock), the last one short.
   [703, 8, 400],
 ];
@@ -106,7 +114,11 @@ for (const fma of [false, true]) {
     for (const [m, n, k] of SHAPES) {
       for (const kind of ['nn', 'tn', 'nt'] as const) {
         if (!gemmSupports(kind, m, n, k)) continue;
-        for (const [relu, bias] of [[false, false], [true, true], [false, true]] as const) {
+        for (const [relu, bias] of [
+          [false, false],
+          [true, true],
+          [false, true],
+        ] as const) {
           const p = problem(heap, kind, m, n, k, relu, bias, rng);
           assert.ok(runGemm(holder, p));
           const err = maxError(heap, p);
@@ -130,7 +142,10 @@ test('gemmSupports: columns in whole vectors, nt also k', () => {
 test('columnShares: whole tiles, covering every column once; small products stay on one thread', () => {
   const p: GemmProblem = { kind: 'nn', a: 0, b: 0, c: 0, bias: 0, m: 100, n: 196, k: 512, relu: false };
   const shares = columnShares(p, 2);
-  assert.deepEqual(shares, [[0, 96], [96, 196]]);
+  assert.deepEqual(shares, [
+    [0, 96],
+    [96, 196],
+  ]);
   assert.equal(columnShares({ ...p, m: 2, n: 8, k: 4 }, 2).length, 1);
   assert.equal(rowBlock(p), 100, "training's batches are one block");
   assert.equal(rowBlock({ ...p, m: 703, k: 400 }), 40, 'a large A goes by blocks of rows, a multiple of 8');
@@ -145,7 +160,10 @@ test('two threads: the same bits as one, for every kind', async () => {
   assert.equal(kernelThreads(holder), 2);
   const rng = new Rng(9);
   for (const kind of ['nn', 'tn', 'nt'] as const) {
-    for (const [m, n, k] of [[100, 196, 512], [97, 260, 128]] as const) {
+    for (const [m, n, k] of [
+      [100, 196, 512],
+      [97, 260, 128],
+    ] as const) {
       const p = problem(heap, kind, m, n, k, true, true, rng);
       assert.ok(runGemm(holder, p));
       const parallel = Float32Array.from(heap.view(p.c, m * n));

@@ -102,7 +102,10 @@ test('reluGrad: dy where x > 0, exactly', () => {
   const dy = Float32Array.from(x, (_, i) => i + 1);
   const dst = alloc(x);
   k.reluGrad(alloc(dy), alloc(x), dst, 4 * x.length);
-  assert.deepEqual(Array.from(read(dst, x.length)), Array.from(x, (xi, i) => (xi > 0 ? i + 1 : 0)));
+  assert.deepEqual(
+    Array.from(read(dst, x.length)),
+    Array.from(x, (xi, i) => (xi > 0 ? i + 1 : 0)),
+  );
 });
 
 /** float64 reference of the latent block over rows of k. */
@@ -177,7 +180,9 @@ test('the fused ops equal the tfjs ops they replace (odd sizes: scalar tails)', 
   const noise = sampleGumbel([b, n, k], new Rng(5));
   const tau = 0.7;
   const y = relaxedSoftmax(logits, noise, tau, k);
-  const yRef = tf.tidy(() => tf.reshape(tf.softmax(tf.reshape(tf.div(tf.add(logits, tf.reshape(noise, logits.shape)), tau), [-1, k])), logits.shape));
+  const yRef = tf.tidy(() =>
+    tf.reshape(tf.softmax(tf.reshape(tf.div(tf.add(logits, tf.reshape(noise, logits.shape)), tau), [-1, k])), logits.shape),
+  );
   closeTo(y, yRef, 1e-6, 'relaxedSoftmax');
   const dy = tf.randomNormal([b, n * k], 0, 1, 'float32', 2);
   const grad = latentGradient(dy, y, logits, tau, k, 1 / b);
@@ -193,20 +198,34 @@ test('the fused ops equal the tfjs ops they replace (odd sizes: scalar tails)', 
   closeTo(grad, gradRef, 2e-6, 'latentGradient');
   const h = tf.relu(tf.randomNormal([b, 13], 0, 1, 'float32', 3));
   const d = tf.randomNormal([b, 13], 0, 1, 'float32', 4);
-  closeTo(reluGradient(d, h), tf.tidy(() => tf.mul(d, tf.step(h))), 0, 'reluGradient');
+  closeTo(
+    reluGradient(d, h),
+    tf.tidy(() => tf.mul(d, tf.step(h))),
+    0,
+    'reluGradient',
+  );
   const z = tf.randomNormal([b, 13], 0, 5, 'float32', 5);
   const x = tf.tidy(() => tf.randomUniform([b, 13], 0, 1, 'float32', 6).less(0.3).cast('float32'));
-  closeTo(bernoulliGradient(z, x, 0.5), tf.tidy(() => tf.mul(tf.sub(tf.sigmoid(z), x), 0.5)), 1e-7, 'bernoulliGradient');
+  closeTo(
+    bernoulliGradient(z, x, 0.5),
+    tf.tidy(() => tf.mul(tf.sub(tf.sigmoid(z), x), 0.5)),
+    1e-7,
+    'bernoulliGradient',
+  );
   tf.dispose([logits, noise, y, yRef, dy, grad, gradRef, h, d, z, x]);
 });
 
-test('sampleGumbel on wasm: the two logs of the stream\'s uniforms, to float32 rounding', onWasm, () => {
+test("sampleGumbel on wasm: the two logs of the stream's uniforms, to float32 rounding", onWasm, () => {
   const g = sampleGumbel([3, 333], new Rng(6, 1));
   const u = (() => {
     const rng = new Rng(6, 1);
     return Array.from({ length: 999 }, () => ((rng.nextUint32() >>> 9) * 2 + 1) / 16777216);
   })();
-  const worst = worstUlps(g.dataSync(), u.map((x) => -Math.log(-Math.log(x))), 0.5);
+  const worst = worstUlps(
+    g.dataSync(),
+    u.map((x) => -Math.log(-Math.log(x))),
+    0.5,
+  );
   assert.ok(worst <= 3, `worst ${worst} ulp`);
   g.dispose();
 });
@@ -214,7 +233,10 @@ test('sampleGumbel on wasm: the two logs of the stream\'s uniforms, to float32 r
 test('the fused kernels refuse inputs of different sizes with a one-line error', onWasm, () => {
   const a = tf.zeros([4, 10]);
   const b = tf.zeros([4, 9]);
-  assert.throws(() => relaxedSoftmax(a, b, 1, 10), /CatvaeRelaxedSoftmax: inputs of \[4, 10\], \[4, 9\] do not hold the same number of values, in rows of 10/);
+  assert.throws(
+    () => relaxedSoftmax(a, b, 1, 10),
+    /CatvaeRelaxedSoftmax: inputs of \[4, 10\], \[4, 9\] do not hold the same number of values, in rows of 10/,
+  );
   assert.throws(() => reluGradient(a, b), /CatvaeReluGradient: inputs of/);
   assert.throws(() => relaxedSoftmax(a, a, 1, 3), /in rows of 3/);
   tf.dispose([a, b]);

@@ -73,8 +73,14 @@ async function runChild(name: string): Promise<void> {
   await tf.setBackend('wasm');
   // A product big enough for XNNPACK to split across the pool, against a float64 sum.
   const n = 256;
-  const a = tf.tensor2d(Float32Array.from({ length: n * n }, (_, i) => ((i * 7) % 13) / 13 - 0.5), [n, n]);
-  const b = tf.tensor2d(Float32Array.from({ length: n * n }, (_, i) => ((i * 5) % 11) / 11 - 0.5), [n, n]);
+  const a = tf.tensor2d(
+    Float32Array.from({ length: n * n }, (_, i) => ((i * 7) % 13) / 13 - 0.5),
+    [n, n],
+  );
+  const b = tf.tensor2d(
+    Float32Array.from({ length: n * n }, (_, i) => ((i * 5) % 11) / 11 - 0.5),
+    [n, n],
+  );
   const c = tf.matMul(a, b, false, true).dataSync();
   const [av, bv] = [a.dataSync(), b.dataSync()];
   let maxError = 0;

@@ -45,7 +45,12 @@ interface StepLosses {
 }
 
 /** Builds the VAE on `backend` with the given weights and runs STEPS training steps. */
-async function runSteps(backend: string, config: VaeConfig, weights: tf.Tensor[] | null, data: Float32Array): Promise<{ losses: StepLosses; initial: tf.Tensor[] }> {
+async function runSteps(
+  backend: string,
+  config: VaeConfig,
+  weights: tf.Tensor[] | null,
+  data: Float32Array,
+): Promise<{ losses: StepLosses; initial: tf.Tensor[] }> {
   assert.ok(await tf.setBackend(backend), `setBackend(${backend})`);
   const model = buildVae(config, 11);
   // Host copies of the initial weights: the reference for the other backend.
@@ -70,7 +75,10 @@ async function runSteps(backend: string, config: VaeConfig, weights: tf.Tensor[]
 function assertClose(actual: number[], expected: number[], what: string): void {
   actual.forEach((a, i) => {
     const rel = Math.abs(a - expected[i]) / Math.max(Math.abs(expected[i]), 1e-6);
-    assert.ok(Number.isFinite(a) && rel <= REL_TOL, `${what} at step ${i + 1}: webgpu ${a} vs cpu ${expected[i]} (rel. ${rel.toExponential(2)} > ${REL_TOL})`);
+    assert.ok(
+      Number.isFinite(a) && rel <= REL_TOL,
+      `${what} at step ${i + 1}: webgpu ${a} vs cpu ${expected[i]} (rel. ${rel.toExponential(2)} > ${REL_TOL})`,
+    );
   });
 }
 
@@ -87,7 +95,9 @@ for (const hard of [false, true]) {
     const gpu = await runSteps('webgpu', config, cpu.initial, data);
     tf.dispose(cpu.initial);
     tf.dispose(gpu.initial);
-    t.diagnostic(`cpu loss ${cpu.losses.loss.map((l) => l.toFixed(4)).join(', ')}; webgpu ${gpu.losses.loss.map((l) => l.toFixed(4)).join(', ')}`);
+    t.diagnostic(
+      `cpu loss ${cpu.losses.loss.map((l) => l.toFixed(4)).join(', ')}; webgpu ${gpu.losses.loss.map((l) => l.toFixed(4)).join(', ')}`,
+    );
     assertClose(gpu.losses.loss, cpu.losses.loss, 'loss');
     assertClose(gpu.losses.recon, cpu.losses.recon, 'recon');
     assertClose(gpu.losses.kl, cpu.losses.kl, 'kl');

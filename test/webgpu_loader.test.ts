@@ -32,7 +32,10 @@ function fakeDeps(o: FakeOptions = {}) {
           globals: { GPUBufferUsage: { STORAGE: 128 } },
           create: (options: string[]) => {
             events.push(`create ${JSON.stringify(options)}`);
-            return { requestAdapter: async () => (o.adapter === null ? null : { info: o.adapter ?? { description: 'NVIDIA RTX A6000', architecture: 'ampere' } }) };
+            return {
+              requestAdapter: async () =>
+                o.adapter === null ? null : { info: o.adapter ?? { description: 'NVIDIA RTX A6000', architecture: 'ampere' } },
+            };
           },
         };
       }
@@ -90,7 +93,10 @@ test('no adapter: the fix is a Vulkan driver, and tfjs-backend-webgpu is never i
 test('dawn.node that does not load, a backend that did not register, a backend that did not initialise', async () => {
   assert.match((await rejection(loadWebGpu(fakeDeps({ dawnThrows: true }).deps))).reason, /dawn\.node did not load \(dawn\.node: GLIBC/);
   assert.match((await rejection(loadWebGpu(fakeDeps({ registerOnImport: false }).deps))).reason, /registered no backend/);
-  assert.match((await rejection(loadWebGpu(fakeDeps({ setBackendResult: false }).deps))).reason, /did not initialise on 'NVIDIA RTX A6000'/);
+  assert.match(
+    (await rejection(loadWebGpu(fakeDeps({ setBackendResult: false }).deps))).reason,
+    /did not initialise on 'NVIDIA RTX A6000'/,
+  );
 });
 
 test('a software adapter is said to be one', async () => {

@@ -51,7 +51,10 @@ function usageLines(report: CodeUsageReport): string[] {
   const perplexities = report.variables.map((v) => v.perplexity);
   const mean = perplexities.reduce((a, b) => a + b, 0) / perplexities.length;
   const collapsed = report.variables.filter((v) => v.used === 1).map((v) => v.variable);
-  lines.push('', `mean perplexity ${mean.toFixed(2)} of ${k} classes; ${collapsed.length ? `variables with one class only: ${collapsed.join(', ')}` : 'no variable is stuck on one class'}`);
+  lines.push(
+    '',
+    `mean perplexity ${mean.toFixed(2)} of ${k} classes; ${collapsed.length ? `variables with one class only: ${collapsed.join(', ')}` : 'no variable is stuck on one class'}`,
+  );
   if (labelEntropy !== null) {
     const ranked = [...report.variables].sort((a, b) => b.mutualInformation! - a.mutualInformation!).slice(0, 3);
     lines.push(
@@ -74,13 +77,15 @@ export async function codesCommand(argv?: string[]): Promise<number> {
     argv,
   )
     .command('$0 <dir>', false, (y) => y.positional('dir', { type: 'string', describe: 'Run directory or checkpoint directory' }))
-    .options(requireValues({
-      'test-size': { type: 'number', describe: 'Use only the first N test images', defaultDescription: 'all' },
-      'batch-size': { type: 'number', default: 500, describe: 'Images per forward pass' },
-      json: { type: 'boolean', default: false, describe: 'Print the statistics as one JSON object (the picture is still written)' },
-      ...dataDirOption,
-      ...pictureOptions('codes.png'),
-    }))
+    .options(
+      requireValues({
+        'test-size': { type: 'number', describe: 'Use only the first N test images', defaultDescription: 'all' },
+        'batch-size': { type: 'number', default: 500, describe: 'Images per forward pass' },
+        json: { type: 'boolean', default: false, describe: 'Print the statistics as one JSON object (the picture is still written)' },
+        ...dataDirOption,
+        ...pictureOptions('codes.png'),
+      }),
+    )
     .check((a) => {
       checkPositiveInt(a['test-size'], 'test-size');
       checkPositiveInt(a['batch-size'], 'batch-size');
@@ -102,10 +107,15 @@ export async function codesCommand(argv?: string[]): Promise<number> {
     log(`code usage over ${count} test images from ${digits.source} (argmax of q(z|x)):`);
     for (const line of usageLines(report)) log(line);
   }
-  const image = usageHeatmap(report.variables.map((v) => v.usage), { scale: args.scale });
+  const image = usageHeatmap(
+    report.variables.map((v) => v.usage),
+    { scale: args.scale },
+  );
   savePicture(session, image, `heat map of ${n} variables (rows) x ${k} classes (columns)`);
   if (args.json) {
-    process.stdout.write(`${JSON.stringify({ checkpoint: session.checkpoint.dir, out: session.target, width: image.width, height: image.height, ...report })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ checkpoint: session.checkpoint.dir, out: session.target, width: image.width, height: image.height, ...report })}\n`,
+    );
   }
   return 0;
 }

@@ -14,16 +14,18 @@ export async function evaluateCommand(argv?: string[]): Promise<number> {
     argv,
   )
     .command('$0 <dir>', false, (y) => y.positional('dir', { type: 'string', describe: 'Run directory or checkpoint directory' }))
-    .options(requireValues({
-      which: { choices: ['best', 'latest'], default: 'best', describe: 'Which checkpoint of a run directory' },
-      'iw-samples': { type: 'number', default: 1000, describe: 'Importance samples per image for the bound on -log p(x) (0: skip)' },
-      'test-size': { type: 'number', describe: 'Use only the first N test images', defaultDescription: 'all' },
-      'batch-size': { type: 'number', default: 500, describe: 'Images per forward pass' },
-      'data-dir': { type: 'string', describe: 'Folder with the four IDX files; default: the data the run was trained on' },
-      seed: { type: 'number', default: TEST_SEED, describe: 'Seed of the test binarisation and of the samples' },
-      json: { type: 'boolean', default: false, describe: 'Print one JSON object' },
-      ...backendOption,
-    }))
+    .options(
+      requireValues({
+        which: { choices: ['best', 'latest'], default: 'best', describe: 'Which checkpoint of a run directory' },
+        'iw-samples': { type: 'number', default: 1000, describe: 'Importance samples per image for the bound on -log p(x) (0: skip)' },
+        'test-size': { type: 'number', describe: 'Use only the first N test images', defaultDescription: 'all' },
+        'batch-size': { type: 'number', default: 500, describe: 'Images per forward pass' },
+        'data-dir': { type: 'string', describe: 'Folder with the four IDX files; default: the data the run was trained on' },
+        seed: { type: 'number', default: TEST_SEED, describe: 'Seed of the test binarisation and of the samples' },
+        json: { type: 'boolean', default: false, describe: 'Print one JSON object' },
+        ...backendOption,
+      }),
+    )
     .check((a) => {
       checkNonNegativeInt(a['iw-samples'], 'iw-samples');
       checkPositiveInt(a['test-size'], 'test-size');
@@ -52,8 +54,11 @@ export async function evaluateCommand(argv?: string[]): Promise<number> {
   if (args.json) {
     process.stdout.write(`${JSON.stringify({ ...result, checkpoint: checkpoint.dir, backend: backend.name, seconds })}\n`);
   } else {
-    log(`-ELBO (one-hot samples from q): ${result.neg_elbo.toFixed(2)} nats  (recon ${result.recon.toFixed(2)}, KL ${result.kl.toFixed(2)})`);
-    if (result.nll_iw !== null) log(`-log p(x) <= ${result.nll_iw.toFixed(2)} nats  (importance-weighted bound, ${result.iw_samples} samples)`);
+    log(
+      `-ELBO (one-hot samples from q): ${result.neg_elbo.toFixed(2)} nats  (recon ${result.recon.toFixed(2)}, KL ${result.kl.toFixed(2)})`,
+    );
+    if (result.nll_iw !== null)
+      log(`-log p(x) <= ${result.nll_iw.toFixed(2)} nats  (importance-weighted bound, ${result.iw_samples} samples)`);
     log(`${result.examples} images in ${seconds.toFixed(1)} s`);
   }
   return 0;

@@ -34,11 +34,13 @@ export async function inspectCommand(argv?: string[]): Promise<number> {
     argv,
   )
     .command('$0 <dir>', false, (y) => y.positional('dir', { type: 'string', describe: 'Run directory or checkpoint directory' }))
-    .options(requireValues({
-      json: { type: 'boolean', default: false, describe: 'Print the same report as one JSON object' },
-      'history-rows': { type: 'number', default: 20, describe: 'Most rows of the history table (0: all)' },
-      ...backendOption,
-    }))
+    .options(
+      requireValues({
+        json: { type: 'boolean', default: false, describe: 'Print the same report as one JSON object' },
+        'history-rows': { type: 'number', default: 20, describe: 'Most rows of the history table (0: all)' },
+        ...backendOption,
+      }),
+    )
     .check((a) => {
       const rows = a['history-rows'];
       checkNonNegativeInt(rows, 'history-rows');
@@ -61,7 +63,9 @@ export async function inspectCommand(argv?: string[]): Promise<number> {
 
   const problems = report.integrity.problems;
   if (problems.length > 0) {
-    throw new CliError(`${problems[0]}${problems.length > 1 ? ` (and ${problems.length - 1} more problem${problems.length > 2 ? 's' : ''})` : ''}`);
+    throw new CliError(
+      `${problems[0]}${problems.length > 1 ? ` (and ${problems.length - 1} more problem${problems.length > 2 ? 's' : ''})` : ''}`,
+    );
   }
   return 0;
 }

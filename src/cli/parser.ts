@@ -5,23 +5,29 @@ import { BACKEND_CHOICES } from '../backend.js';
 import { EXIT_USAGE } from './run.js';
 
 export function cliParser(usage: string, argv: string[] = hideBin(process.argv)): Argv {
-  return yargs(argv)
-    .scriptName('')
-    .usage(usage)
-    // Flags keep their kebab-case names only: no camelCase twins in errors or argv.
-    .parserConfiguration({ 'camel-case-expansion': false })
-    .strict()
-    .help()
-    .alias('help', 'h')
-    .version(false)
-    .wrap(Math.min(110, process.stdout.columns || 100))
-    .fail((message, error) => {
-      // yargs reports unknown flags, bad choices and failed checks here.
-      const text = message || error?.message || 'invalid arguments';
-      const oneLine = text.split('\n').map((l) => l.trim()).filter(Boolean).join(' ');
-      process.stderr.write(`error: ${oneLine}\nRun with --help to see the options.\n`);
-      process.exit(EXIT_USAGE);
-    });
+  return (
+    yargs(argv)
+      .scriptName('')
+      .usage(usage)
+      // Flags keep their kebab-case names only: no camelCase twins in errors or argv.
+      .parserConfiguration({ 'camel-case-expansion': false })
+      .strict()
+      .help()
+      .alias('help', 'h')
+      .version(false)
+      .wrap(Math.min(110, process.stdout.columns || 100))
+      .fail((message, error) => {
+        // yargs reports unknown flags, bad choices and failed checks here.
+        const text = message || error?.message || 'invalid arguments';
+        const oneLine = text
+          .split('\n')
+          .map((l) => l.trim())
+          .filter(Boolean)
+          .join(' ');
+        process.stderr.write(`error: ${oneLine}\nRun with --help to see the options.\n`);
+        process.exit(EXIT_USAGE);
+      })
+  );
 }
 
 /**
@@ -36,7 +42,8 @@ export function requireValues<T extends Record<string, object>>(options: T): T {
 
 /** yargs checks: each throws one line for a bad value, which cliParser prints before exiting 2. */
 export function checkPositiveInt(value: number | undefined, flag: string): void {
-  if (value !== undefined && !(Number.isInteger(value) && value >= 1)) throw new Error(`--${flag} must be a positive integer, got ${value}`);
+  if (value !== undefined && !(Number.isInteger(value) && value >= 1))
+    throw new Error(`--${flag} must be a positive integer, got ${value}`);
 }
 
 export function checkNonNegativeInt(value: number | undefined, flag: string): void {

@@ -19,15 +19,17 @@ export async function reconstructCommand(argv?: string[]): Promise<number> {
     argv,
   )
     .command('$0 <dir>', false, (y) => y.positional('dir', { type: 'string', describe: 'Run directory or checkpoint directory' }))
-    .options(requireValues({
-      count: { type: 'number', default: 50, describe: 'Test digits to show' },
-      start: { type: 'number', default: 0, describe: 'Index of the first test digit' },
-      sampled: { type: 'boolean', default: false, describe: 'Also show a reconstruction from a code sampled from q(z|x)' },
-      seed: { type: 'number', default: 1, describe: 'Seed of the sampled codes' },
-      columns: { type: 'number', describe: 'Digits (with their reconstructions) per row', defaultDescription: 'about a square picture' },
-      ...dataDirOption,
-      ...pictureOptions('recon.png'),
-    }))
+    .options(
+      requireValues({
+        count: { type: 'number', default: 50, describe: 'Test digits to show' },
+        start: { type: 'number', default: 0, describe: 'Index of the first test digit' },
+        sampled: { type: 'boolean', default: false, describe: 'Also show a reconstruction from a code sampled from q(z|x)' },
+        seed: { type: 'number', default: 1, describe: 'Seed of the sampled codes' },
+        columns: { type: 'number', describe: 'Digits (with their reconstructions) per row', defaultDescription: 'about a square picture' },
+        ...dataDirOption,
+        ...pictureOptions('recon.png'),
+      }),
+    )
     .check((a) => {
       checkPositiveInt(a.count, 'count');
       checkPositiveInt(a.columns, 'columns');

@@ -17,12 +17,14 @@ export async function sampleCommand(argv?: string[]): Promise<number> {
     argv,
   )
     .command('$0 <dir>', false, (y) => y.positional('dir', { type: 'string', describe: 'Run directory or checkpoint directory' }))
-    .options(requireValues({
-      count: { type: 'number', default: 100, describe: 'Samples to draw' },
-      columns: { type: 'number', describe: 'Samples per row', defaultDescription: 'ceil(sqrt(count))' },
-      seed: { type: 'number', default: 1, describe: 'Seed of the prior codes: the same seed, the same picture' },
-      ...pictureOptions('samples.png'),
-    }))
+    .options(
+      requireValues({
+        count: { type: 'number', default: 100, describe: 'Samples to draw' },
+        columns: { type: 'number', describe: 'Samples per row', defaultDescription: 'ceil(sqrt(count))' },
+        seed: { type: 'number', default: 1, describe: 'Seed of the prior codes: the same seed, the same picture' },
+        ...pictureOptions('samples.png'),
+      }),
+    )
     .check((a) => {
       checkPositiveInt(a.count, 'count');
       // Decoded in one pass: 10,000 digits of 784 floats is 31 MB, enough for any picture.

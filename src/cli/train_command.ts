@@ -73,7 +73,10 @@ export async function trainCommand(argv?: string[]): Promise<number> {
     throw error instanceof DataError ? new CliError(error.message, EXIT_USAGE) : error;
   });
   if (batchesPerEpoch(data.train.count, config.batchSize, true) === 0) {
-    throw new CliError(`--batch-size ${config.batchSize} is more than the ${data.train.count} training images; lower it or raise --train-size`, EXIT_USAGE);
+    throw new CliError(
+      `--batch-size ${config.batchSize} is more than the ${data.train.count} training images; lower it or raise --train-size`,
+      EXIT_USAGE,
+    );
   }
   prepareRunDir(runDir, resume !== undefined);
   say(
@@ -142,7 +145,9 @@ export async function trainCommand(argv?: string[]): Promise<number> {
   const testImages = binarizeSet(data.test, 'fixed', TEST_SEED);
   const test: EvalResult = await evaluateVae(finalModel, testImages, data.test.count, { seed: TEST_SEED });
   const which = best ? `best checkpoint (epoch ${best.state.history.at(-1)!.epoch + 1}, step ${best.state.step})` : 'final weights';
-  say(`test -ELBO ${test.neg_elbo.toFixed(2)} (recon ${test.recon.toFixed(2)}, KL ${test.kl.toFixed(2)}) on ${test.examples} test images, ${which}`);
+  say(
+    `test -ELBO ${test.neg_elbo.toFixed(2)} (recon ${test.recon.toFixed(2)}, KL ${test.kl.toFixed(2)}) on ${test.examples} test images, ${which}`,
+  );
   say(`checkpoint: ${path.join(runDir, best ? 'best' : 'latest')}  (evaluate: npm run evaluate -- ${runDir})`);
   say(`TensorBoard: tensorboard --logdir ${logdir}`);
   printJson(test, path.join(runDir, best ? 'best' : 'latest'));

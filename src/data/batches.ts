@@ -68,7 +68,11 @@ export function checkBatchOptions(set: ImageSet, options: Omit<BatchOptions, 'ep
   checkInteger(options.seed, 'seed', 0);
   if (options.epoch !== undefined) checkInteger(options.epoch, 'epoch', 0);
   if (!isBinarization(options.binarization)) {
-    throw new DataError('batch option binarization', `unknown mode '${String(options.binarization)}'`, 'use one of dynamic, fixed, threshold, none');
+    throw new DataError(
+      'batch option binarization',
+      `unknown mode '${String(options.binarization)}'`,
+      'use one of dynamic, fixed, threshold, none',
+    );
   }
   const perEpoch = batchesPerEpoch(set.count, options.batchSize, options.dropLast ?? false);
   if (perEpoch === 0) {

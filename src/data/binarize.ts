@@ -65,7 +65,14 @@ function thresholdImage(pixels: Uint8Array, words: Uint32Array | null, src: numb
  * compared with p * 2^32 per pixel; the draws dominate the batch's cost.)
  * `fixed` opens a stream per image, `dynamic` one for the whole batch.
  */
-function bernoulliImages(set: ImageSet, words: Uint32Array | null, indices: ArrayLike<number>, out: Float32Array, mode: 'fixed' | 'dynamic', keys: DrawKeys): void {
+function bernoulliImages(
+  set: ImageSet,
+  words: Uint32Array | null,
+  indices: ArrayLike<number>,
+  out: Float32Array,
+  mode: 'fixed' | 'dynamic',
+  keys: DrawKeys,
+): void {
   const pixels = set.images;
   const size = set.rows * set.cols;
   const chunk = words === null ? size : 4;
@@ -157,7 +164,11 @@ export function gatherImages(
  */
 export function binarizeSet(set: ImageSet, mode: 'fixed' | 'threshold' | 'none', seed: number): Float32Array {
   if ((mode as Binarization) === 'dynamic') {
-    throw new DataError('binarizeSet', `'dynamic' draws anew per batch and has no whole-set form`, `use 'fixed' for a set drawn once, or epochBatches for dynamic batches`);
+    throw new DataError(
+      'binarizeSet',
+      `'dynamic' draws anew per batch and has no whole-set form`,
+      `use 'fixed' for a set drawn once, or epochBatches for dynamic batches`,
+    );
   }
   const indices = new Uint32Array(set.count);
   for (let i = 0; i < set.count; i++) indices[i] = i;

@@ -53,7 +53,8 @@ function magicHint(bytes: Uint8Array, magic: number, kind: IdxKind): string {
   if (magic === MAGIC[other]) return `; it looks like an IDX ${other === 'images' ? 'image' : 'label'} file`;
   const head = Buffer.from(bytes.subarray(0, 64)).toString('latin1').trimStart();
   if (head.startsWith('<')) return '; it looks like an HTML page, maybe a failed download';
-  if (bytes[0] === 0 && bytes[1] === 0 && bytes[2] !== UBYTE) return `; its data type is 0x${bytes[2].toString(16)}, only unsigned bytes (0x08) are read`;
+  if (bytes[0] === 0 && bytes[1] === 0 && bytes[2] !== UBYTE)
+    return `; its data type is 0x${bytes[2].toString(16)}, only unsigned bytes (0x08) are read`;
   return '';
 }
 
@@ -85,7 +86,11 @@ export function parseIdx(bytes: Uint8Array, file: string, kind: IdxKind): { dims
   const expected = header + dims.reduce((a, b) => a * b, 1);
   const what = kind === 'images' ? `${dims[0]} images of ${dims[1]}x${dims[2]}` : `${dims[0]} labels`;
   if (bytes.length < expected) {
-    throw new DataError(file, `truncated: the header promises ${what} (${expected} bytes) but the file holds ${bytes.length} bytes`, REDOWNLOAD);
+    throw new DataError(
+      file,
+      `truncated: the header promises ${what} (${expected} bytes) but the file holds ${bytes.length} bytes`,
+      REDOWNLOAD,
+    );
   }
   if (bytes.length > expected) {
     throw new DataError(

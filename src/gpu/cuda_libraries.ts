@@ -111,7 +111,8 @@ export function cudaFix(missing: readonly string[], newerFound: readonly string[
 export function cudaHint(missing: readonly string[], newerFound: readonly string[] = []): string {
   const parts: string[] = [];
   if (missing.includes(CUDA_DRIVER_LIBRARY.soname)) parts.push('an NVIDIA driver');
-  if (missing.some((s) => CUDA_RUNTIME_LIBRARIES.some((l) => l.soname === s && l.provider === 'cuda'))) parts.push('the CUDA 11.x runtime libraries');
+  if (missing.some((s) => CUDA_RUNTIME_LIBRARIES.some((l) => l.soname === s && l.provider === 'cuda')))
+    parts.push('the CUDA 11.x runtime libraries');
   if (missing.some((s) => s.startsWith('libcudnn'))) parts.push('cuDNN 8');
   if (parts.length === 0) return '';
   const list = parts.length > 1 ? `${parts.slice(0, -1).join(', ')} and ${parts[parts.length - 1]}` : parts[0];

@@ -9,7 +9,14 @@ import type { DoctorProbes, NativeLoadResult, PackageInfo } from './doctor_probe
 import type { NvidiaSmiResult } from './nvidia_smi.js';
 import { parseTfLog, type TfLogFacts } from './tf_log.js';
 import { diagnoseCpuFallback } from './tfjs_node_gpu.js';
-import { NO_ADAPTER_FIX, TFJS_WEBGPU_PACKAGE, WEBGPU_INSTALL, WEBGPU_PACKAGE, describeAdapter, type AdapterInfo } from './webgpu_adapter.js';
+import {
+  NO_ADAPTER_FIX,
+  TFJS_WEBGPU_PACKAGE,
+  WEBGPU_INSTALL,
+  WEBGPU_PACKAGE,
+  describeAdapter,
+  type AdapterInfo,
+} from './webgpu_adapter.js';
 
 export type CheckStatus = 'ok' | 'missing' | 'warn' | 'info';
 
@@ -64,13 +71,16 @@ const ADDON_FIX =
   `or builds it from source (needs python3, make, g++ and libtensorflow's headers in deps/include).`;
 
 function packageCheck(info: PackageInfo | null, name: string, missingFix: string, missingStatus: CheckStatus = 'missing'): Check {
-  return info ? { status: 'ok', label: `${name} ${info.version}` } : { status: missingStatus, label: `${name} not installed`, fix: missingFix };
+  return info
+    ? { status: 'ok', label: `${name} ${info.version}` }
+    : { status: missingStatus, label: `${name} not installed`, fix: missingFix };
 }
 
 /** tfjs-node (CPU libtensorflow): not a GPU backend, but auto's second choice, so say whether it loads. */
 function nodeCpuCheck(cpu: PackageInfo | null, load: NativeLoadResult | null): Check {
   if (!cpu) return { status: 'info', label: `${NODE_CPU} not installed (CPU only; not needed for the GPU backends)` };
-  if (load?.status === 'loaded') return { status: 'info', label: `${NODE_CPU} ${cpu.version} loads (CPU libtensorflow; not a GPU backend)` };
+  if (load?.status === 'loaded')
+    return { status: 'info', label: `${NODE_CPU} ${cpu.version} loads (CPU libtensorflow; not a GPU backend)` };
   const why = load?.status === 'timeout' ? 'loading it timed out' : `it does not load: ${load?.error ?? 'not tried'}`;
   return {
     status: 'warn',
@@ -197,10 +207,7 @@ function webgpuSection(
 ): WebGpuOutcome {
   const title = 'WebGPU (experimental: tfjs-backend-webgpu on Dawn, any Vulkan GPU)';
   const optIn = `Opt-in: '${WEBGPU_INSTALL}'.`;
-  const checks: Check[] = [
-    packageCheck(dawn, WEBGPU_PACKAGE, optIn),
-    packageCheck(backend, TFJS_WEBGPU_PACKAGE, optIn),
-  ];
+  const checks: Check[] = [packageCheck(dawn, WEBGPU_PACKAGE, optIn), packageCheck(backend, TFJS_WEBGPU_PACKAGE, optIn)];
   if (backend && tfjs && backend.version !== tfjs.version) {
     checks.push({
       status: 'warn',
@@ -211,14 +218,22 @@ function webgpuSection(
   checks.push(
     vulkan?.found
       ? { status: 'ok', label: `Vulkan loader ${VULKAN_LOADER}${vulkan.path ? ` => ${vulkan.path}` : ''}` }
-      : { status: 'missing', label: `Vulkan loader ${VULKAN_LOADER} not found`, fix: "Install it (Debian/Ubuntu: 'apt-get install libvulkan1') and a Vulkan driver." },
+      : {
+          status: 'missing',
+          label: `Vulkan loader ${VULKAN_LOADER} not found`,
+          fix: "Install it (Debian/Ubuntu: 'apt-get install libvulkan1') and a Vulkan driver.",
+        },
   );
   let verdict: GpuBackendVerdict;
   if (!dawn) {
     verdict = { backend: 'webgpu', runs: false, detail: `${WEBGPU_PACKAGE} is not installed` };
   } else if (!adapter || adapter.status === 'failed' || adapter.status === 'timeout') {
     const why = adapter?.status === 'timeout' ? 'the adapter probe timed out' : `the adapter probe failed: ${adapter?.error ?? 'not run'}`;
-    checks.push({ status: 'missing', label: why, fix: 'Reinstall the webgpu package; its dawn.node is prebuilt for linux x64/arm64, macOS and Windows.' });
+    checks.push({
+      status: 'missing',
+      label: why,
+      fix: 'Reinstall the webgpu package; its dawn.node is prebuilt for linux x64/arm64, macOS and Windows.',
+    });
     verdict = { backend: 'webgpu', runs: false, detail: why };
   } else if (adapter.status === 'none') {
     checks.push({ status: 'missing', label: 'WebGPU finds no adapter', fix: NO_ADAPTER_FIX });

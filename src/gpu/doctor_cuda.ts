@@ -3,13 +3,7 @@
  * cuDNN 8 shared libraries that libtensorflow 2.9.1 opens, each gap with its
  * fix. Pure functions of what the probes found.
  */
-import {
-  ALL_CUDA_LIBRARIES,
-  cudaFix,
-  missingLibraries,
-  type CudaLibrary,
-  type LibraryStatus,
-} from './cuda_libraries.js';
+import { ALL_CUDA_LIBRARIES, cudaFix, missingLibraries, type CudaLibrary, type LibraryStatus } from './cuda_libraries.js';
 import type { Check, Section } from './doctor.js';
 import { MIN_CUDA11_DRIVER, describeGpus, driverSupportsCuda11, type NvidiaSmiResult } from './nvidia_smi.js';
 import type { TfLogFacts } from './tf_log.js';
@@ -75,7 +69,8 @@ export function librarySection(libraries: readonly LibraryStatus[], newer: reado
   });
   // libtensorflow's own log outranks the probe when they disagree (its loader also searches its RUNPATH).
   for (const name of tfLog?.missingLibraries ?? []) {
-    if (byName.get(name)?.found) checks.push({ status: 'warn', label: `libtensorflow could not load ${name}: ${tfLog?.missingReasons[name] ?? ''}` });
+    if (byName.get(name)?.found)
+      checks.push({ status: 'warn', label: `libtensorflow could not load ${name}: ${tfLog?.missingReasons[name] ?? ''}` });
   }
   for (const s of newer.filter((n) => n.found)) {
     checks.push({ status: 'info', label: `${s.soname} present (CUDA 12 / cuDNN 9: not usable by libtensorflow 2.9.1)` });

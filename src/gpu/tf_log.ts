@@ -42,7 +42,13 @@ const CU_INIT = /failed call to cuInit: ([^\n]*)/;
 const PTX_JIT = /not built with CUDA kernel binaries compatible with compute capability (\d+\.\d+)/;
 
 export function parseTfLog(stderr: string): TfLogFacts {
-  const facts: TfLogFacts = { gpuDevices: [], missingLibraries: [], missingReasons: {}, openedLibraries: [], skippedGpuRegistration: false };
+  const facts: TfLogFacts = {
+    gpuDevices: [],
+    missingLibraries: [],
+    missingReasons: {},
+    openedLibraries: [],
+    skippedGpuRegistration: false,
+  };
   for (const line of stderr.split('\n')) {
     const created = CREATED_DEVICE.exec(line);
     if (created) {

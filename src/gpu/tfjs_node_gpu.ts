@@ -93,7 +93,12 @@ export function diagnoseCpuFallback(facts: CpuFallbackFacts): CpuFallbackDiagnos
     };
   }
   if (missing.length > 0) {
-    return { reason: `${missing.join(', ')} not found by the dynamic loader`, fix: cudaFix(missing, newer), hint: cudaHint(missing, newer), missing };
+    return {
+      reason: `${missing.join(', ')} not found by the dynamic loader`,
+      fix: cudaFix(missing, newer),
+      hint: cudaHint(missing, newer),
+      missing,
+    };
   }
   if (facts.smi.status === 'ok') {
     const old = facts.smi.gpus.find((g) => !driverSupportsCuda11(g.driverVersion));

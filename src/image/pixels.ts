@@ -91,8 +91,5 @@ export function tensorToImageBatch(tensor: tf.Tensor, what = 'images'): ImageBat
     throw new Error(`${what}: expected a tensor [n, h, w] or [n, h, w, c], got shape [${shape}]`);
   }
   const channels = shape.length === 3 ? 1 : channelsOf(shape[3], what, shape);
-  return checkImageBatch(
-    { pixels: unitToUint8(tensor.dataSync()), count: shape[0], height: shape[1], width: shape[2], channels },
-    what,
-  );
+  return checkImageBatch({ pixels: unitToUint8(tensor.dataSync()), count: shape[0], height: shape[1], width: shape[2], channels }, what);
 }

@@ -35,7 +35,8 @@ export class Canvas {
   /** Image `index` of a batch with its top-left corner at (x, y); gray images go into every channel. */
   paste(batch: ImageBatch, index: number, x: number, y: number): void {
     const { width, height, channels } = batch;
-    if (channels !== 1 && channels !== this.channels) throw new Error(`canvas: cannot paste ${channels}-channel images on ${this.channels}`);
+    if (channels !== 1 && channels !== this.channels)
+      throw new Error(`canvas: cannot paste ${channels}-channel images on ${this.channels}`);
     if (x < 0 || y < 0 || x + width > this.width || y + height > this.height) {
       throw new Error(`canvas: a ${width}x${height} image at (${x}, ${y}) does not fit in ${this.width}x${this.height}`);
     }

@@ -18,7 +18,8 @@ function checkClass(value: number, k: number, what: string): void {
  * codeIndices returns for codes [b, N, K]).
  */
 export function usageCounts(indices: ArrayLike<number>, n: number, k: number): UsageCounts {
-  if (indices.length % n !== 0) throw new RangeError(`usageCounts: ${indices.length} indices are not a whole number of images of ${n} variables`);
+  if (indices.length % n !== 0)
+    throw new RangeError(`usageCounts: ${indices.length} indices are not a whole number of images of ${n} variables`);
   const counts = Array.from({ length: n }, () => new Array<number>(k).fill(0));
   for (let i = 0; i < indices.length; i++) {
     checkClass(indices[i], k, 'class');

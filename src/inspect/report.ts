@@ -142,9 +142,12 @@ export function summarizeCheckpoint(role: CheckpointRole, checkpoint: LoadedChec
     if (!allFinite(w)) problems.push(`${path.join(dir, WEIGHTS_BIN)}: tensor ${w.name} has ${describeNonFinite(w)}`);
   }
   if (optimizer && optimizer.nonFinite > 0) {
-    problems.push(`${path.join(dir, OPTIMIZER_BIN)}: Adam's state has ${optimizer.nonFinite} NaN or infinite values; resuming from it would diverge`);
+    problems.push(
+      `${path.join(dir, OPTIMIZER_BIN)}: Adam's state has ${optimizer.nonFinite} NaN or infinite values; resuming from it would diverge`,
+    );
   }
-  if (!Number.isFinite(state.tau) || state.tau <= 0) problems.push(`${path.join(dir, STATE_JSON)}: temperature ${state.tau} is not a positive number`);
+  if (!Number.isFinite(state.tau) || state.tau <= 0)
+    problems.push(`${path.join(dir, STATE_JSON)}: temperature ${state.tau} is not a positive number`);
   return {
     role,
     dir,
@@ -181,7 +184,10 @@ function parametersOf(checkpoint: LoadedCheckpoint): InspectReport['parameters']
  * The report of a run from its loaded checkpoints, the primary (latest) one
  * first. Run-wide facts (config, history, best) come from the primary's state.
  */
-export function buildReport(location: string, checkpoints: ReadonlyArray<{ role: CheckpointRole; checkpoint: LoadedCheckpoint }>): InspectReport {
+export function buildReport(
+  location: string,
+  checkpoints: ReadonlyArray<{ role: CheckpointRole; checkpoint: LoadedCheckpoint }>,
+): InspectReport {
   if (checkpoints.length === 0) throw new Error('buildReport: no checkpoint');
   const primary = checkpoints[0].checkpoint;
   const { state } = primary;

@@ -41,10 +41,12 @@ function bucketMeans(values: readonly (number | null)[], width: number): (number
  */
 export function shareBars(shares: readonly number[]): string {
   const top = Math.max(...shares);
-  return shares
-    // Bar k (0-based) is (k + 1) / 8 high: round up, so any share above 0 shows.
-    .map((s) => (!(s > 0) || !(top > 0) ? ' ' : BARS[Math.min(BARS.length, Math.ceil((s / top) * BARS.length)) - 1]))
-    .join('');
+  return (
+    shares
+      // Bar k (0-based) is (k + 1) / 8 high: round up, so any share above 0 shows.
+      .map((s) => (!(s > 0) || !(top > 0) ? ' ' : BARS[Math.min(BARS.length, Math.ceil((s / top) * BARS.length)) - 1]))
+      .join('')
+  );
 }
 
 export type Align = 'left' | 'right';
@@ -53,7 +55,12 @@ export type Align = 'left' | 'right';
  * Rows of cells as aligned columns (two spaces apart), with a header row.
  * Columns default to right-aligned (numbers) except the first.
  */
-export function formatTable(header: readonly string[], rows: readonly (readonly string[])[], align?: readonly Align[], indent = '  '): string[] {
+export function formatTable(
+  header: readonly string[],
+  rows: readonly (readonly string[])[],
+  align?: readonly Align[],
+  indent = '  ',
+): string[] {
   const columns = header.length;
   const alignOf = (i: number): Align => align?.[i] ?? (i === 0 ? 'left' : 'right');
   const widths = header.map((h, i) => Math.max(width(h), ...rows.map((r) => width(r[i] ?? ''))));

@@ -4,14 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng, randomSeed } from '../random.js';
-import {
-  normalizeAxis,
-  oneHotArgmax,
-  relaxedOneHot,
-  sampleGumbel,
-  softmaxAlong,
-  straightThrough,
-} from './gumbel_noise.js';
+import { normalizeAxis, oneHotArgmax, relaxedOneHot, sampleGumbel, softmaxAlong, straightThrough } from './gumbel_noise.js';
 
 /** What the layer returns when not training (predict, evaluate, training: false). */
 export type InferenceMode = 'argmax' | 'sample' | 'softmax';
@@ -73,9 +66,7 @@ export class GumbelSoftmax extends tf.layers.Layer {
     }
     this.inferenceMode = args.inferenceMode ?? 'argmax';
     if (!INFERENCE_MODES.includes(this.inferenceMode)) {
-      throw new Error(
-        `GumbelSoftmax: unknown inferenceMode '${String(args.inferenceMode)}': use one of ${INFERENCE_MODES.join(', ')}`,
-      );
+      throw new Error(`GumbelSoftmax: unknown inferenceMode '${String(args.inferenceMode)}': use one of ${INFERENCE_MODES.join(', ')}`);
     }
     this.learnTemperature = args.learnTemperature ?? false;
     if (args.seed != null && !Number.isInteger(args.seed)) {

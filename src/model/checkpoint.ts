@@ -129,7 +129,8 @@ export function resolveCheckpointDir(location: string, which: 'latest' | 'best' 
   if (which === 'best') candidates.push(path.join(location, 'latest'));
   const found = candidates.find(isCheckpoint);
   if (found) return found;
-  if (!fs.existsSync(location)) throw new CheckpointError(`${location}: no such directory; give a run directory (checkpoints/<run>) or a checkpoint in it`);
+  if (!fs.existsSync(location))
+    throw new CheckpointError(`${location}: no such directory; give a run directory (checkpoints/<run>) or a checkpoint in it`);
   throw new CheckpointError(`${location}: no checkpoint here (looked for ${STATE_JSON} in it and in ${which}/)`);
 }
 
@@ -217,8 +218,14 @@ export async function restoreOptimizer(optimizer: tf.Optimizer, weights: NamedTe
   const slots = weights.slice(1); // [iterations, m_1..m_n, v_1..v_n]
   const ok =
     slots.length === 2 * variables.length &&
-    variables.every((v, i) => tf.util.arraysEqual(v.shape, slots[i].tensor.shape) && tf.util.arraysEqual(v.shape, slots[i + variables.length].tensor.shape));
-  if (!ok) throw new CheckpointError(`the optimizer state does not match the model's variables (${slots.length} slots for ${variables.length} variables)`);
+    variables.every(
+      (v, i) =>
+        tf.util.arraysEqual(v.shape, slots[i].tensor.shape) && tf.util.arraysEqual(v.shape, slots[i + variables.length].tensor.shape),
+    );
+  if (!ok)
+    throw new CheckpointError(
+      `the optimizer state does not match the model's variables (${slots.length} slots for ${variables.length} variables)`,
+    );
   await optimizer.setWeights(weights);
 }
 

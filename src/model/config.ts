@@ -84,7 +84,10 @@ export function validateVaeConfig(config: VaeConfig): VaeConfig {
   positiveInt(config.latentVars, 'latent-vars (N)');
   positiveInt(config.categories, 'categories (K)');
   if (config.categories < 2) throw new ConfigError(`categories (K) must be at least 2, got ${config.categories}`);
-  for (const [name, units] of [['encoder units', config.encoderUnits], ['decoder units', config.decoderUnits]] as const) {
+  for (const [name, units] of [
+    ['encoder units', config.encoderUnits],
+    ['decoder units', config.decoderUnits],
+  ] as const) {
     if (!Array.isArray(units)) throw new ConfigError(`${name} must be a list of positive integers`);
     units.forEach((u) => positiveInt(u, name));
   }

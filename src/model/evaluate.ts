@@ -66,7 +66,13 @@ function repeated(values: Float32Array, s: number): Float32Array {
  * Images and log q are repeated for a pass of s samples on the host: tfjs-wasm's
  * Tile kernel took ~1 s to repeat 100 images 100 times, longer than the decoder.
  */
-async function iwBound(model: CategoricalVae, images: Float32Array, logits: tf.Tensor3D, options: EvalOptions, batchKey: number): Promise<tf.Tensor1D> {
+async function iwBound(
+  model: CategoricalVae,
+  images: Float32Array,
+  logits: tf.Tensor3D,
+  options: EvalOptions,
+  batchKey: number,
+): Promise<tf.Tensor1D> {
   const [b, n, k] = logits.shape;
   const dim = images.length / b;
   const perPass = Math.max(1, Math.min(options.iwSamples, Math.floor(options.maxRows / b)));

@@ -48,7 +48,10 @@ function forward(layers: Dense[], x: tf.Tensor2D, inputs: tf.Tensor2D[], sparseI
     inputs.push(h);
     const activation = l.relu ? 'relu' : 'linear';
     const [w, b] = [l.kernel as tf.Tensor2D, l.bias as tf.Tensor1D];
-    h = i === 0 && sparseInput ? sparseInputDense(h, w, b, activation) : (tf.fused.matMul({ a: h, b: w, bias: b, activation }) as tf.Tensor2D);
+    h =
+      i === 0 && sparseInput
+        ? sparseInputDense(h, w, b, activation)
+        : (tf.fused.matMul({ a: h, b: w, bias: b, activation }) as tf.Tensor2D);
   });
   return h;
 }
@@ -129,7 +132,13 @@ export function fastGradients(
 }
 
 /** One step: the noise of the sampler's stream, the hand-written gradients, the optimizer's update. */
-export function fastTrainStep(model: CategoricalVae, optimizer: tf.Optimizer, x: tf.Tensor2D, tau: number, metrics = true): ElboTerms | null {
+export function fastTrainStep(
+  model: CategoricalVae,
+  optimizer: tf.Optimizer,
+  x: tf.Tensor2D,
+  tau: number,
+  metrics = true,
+): ElboTerms | null {
   const { latentVars: n, categories: k } = model.config;
   const noise = model.sampler.drawNoise([x.shape[0], n, k]);
   const { grads, terms } = fastGradients(model, x, noise, tau, metrics);

@@ -68,7 +68,10 @@ export function traverseCodes(model: CategoricalVae, x: tf.Tensor2D): tf.Tensor2
         indices[row + v] = c;
       }
     }
-    const codes = tf.oneHot(tf.tensor1d(indices, 'int32'), k).cast('float32').reshape([n * k, n, k]) as tf.Tensor3D;
+    const codes = tf
+      .oneHot(tf.tensor1d(indices, 'int32'), k)
+      .cast('float32')
+      .reshape([n * k, n, k]) as tf.Tensor3D;
     return decode(model, codes);
   });
 }

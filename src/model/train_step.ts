@@ -49,8 +49,20 @@ export interface StepOptions {
  * the same noise from the sampler's stream, so either can resume the other.
  */
 export function trainStep(model: CategoricalVae, optimizer: tf.Optimizer, x: tf.Tensor2D, tau: number): ElboTerms;
-export function trainStep(model: CategoricalVae, optimizer: tf.Optimizer, x: tf.Tensor2D, tau: number, options: StepOptions): ElboTerms | null;
-export function trainStep(model: CategoricalVae, optimizer: tf.Optimizer, x: tf.Tensor2D, tau: number, options: StepOptions = {}): ElboTerms | null {
+export function trainStep(
+  model: CategoricalVae,
+  optimizer: tf.Optimizer,
+  x: tf.Tensor2D,
+  tau: number,
+  options: StepOptions,
+): ElboTerms | null;
+export function trainStep(
+  model: CategoricalVae,
+  optimizer: tf.Optimizer,
+  x: tf.Tensor2D,
+  tau: number,
+  options: StepOptions = {},
+): ElboTerms | null {
   // Keeps the saved temperature in step with training (one scalar write).
   model.sampler.setTemperature(tau);
   const metrics = options.metrics ?? true;

@@ -104,7 +104,12 @@ function initialState(config: TrainConfig, model: CategoricalVae, backend: strin
 /** Reads the kept per-step terms back in one transfer and frees them. */
 async function drain(pending: ElboTerms[]): Promise<{ loss: number; recon: number; kl: number; count: number }> {
   if (pending.length === 0) return { loss: 0, recon: 0, kl: 0, count: 0 };
-  const stacked = tf.tidy(() => tf.stack(pending.flatMap((t) => [t.loss, t.recon, t.kl])).reshape([-1, 3]).sum(0));
+  const stacked = tf.tidy(() =>
+    tf
+      .stack(pending.flatMap((t) => [t.loss, t.recon, t.kl]))
+      .reshape([-1, 3])
+      .sum(0),
+  );
   const [loss, recon, kl] = await stacked.data();
   const count = pending.length;
   tf.dispose([stacked, ...pending.flatMap((t) => [t.loss, t.recon, t.kl])]);
@@ -246,7 +251,9 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       if (logNow || epochDone || runDone || stop) {
         if (!(await flush())) {
           status = 'diverged';
-          const kept = fs.existsSync(path.join(runDir, 'latest')) ? `the last good checkpoint is in ${runDir}` : 'no epoch had ended, so there is no checkpoint';
+          const kept = fs.existsSync(path.join(runDir, 'latest'))
+            ? `the last good checkpoint is in ${runDir}`
+            : 'no epoch had ended, so there is no checkpoint';
           message = `the loss became NaN or infinite at step ${state.step}; stopped without saving (${kept}). Try a lower --learning-rate.`;
           break outer;
         }

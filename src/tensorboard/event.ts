@@ -38,10 +38,7 @@ const Field = {
 
 /** Event{wall_time, file_version}: written once, first, in each file. */
 export function encodeFileVersionEvent(wallTime: number): Uint8Array {
-  return new ProtoWriter()
-    .double(Field.event.wallTime, wallTime)
-    .string(Field.event.fileVersion, FILE_VERSION)
-    .finish();
+  return new ProtoWriter().double(Field.event.wallTime, wallTime).string(Field.event.fileVersion, FILE_VERSION).finish();
 }
 
 /** Event{wall_time, step, summary{value...}} from already-encoded Summary.Value messages. */
@@ -113,18 +110,11 @@ export function encodeHistogramValue(tag: string, h: HistogramFields): Uint8Arra
  */
 export function encodeTextValue(tag: string, markdown: string): Uint8Array {
   const pluginData = new ProtoWriter().string(Field.pluginData.pluginName, 'text').finish();
-  const metadata = new ProtoWriter()
-    .bytes(Field.metadata.pluginData, pluginData)
-    .int(Field.metadata.dataClass, DATA_CLASS_TENSOR)
-    .finish();
+  const metadata = new ProtoWriter().bytes(Field.metadata.pluginData, pluginData).int(Field.metadata.dataClass, DATA_CLASS_TENSOR).finish();
   const tensor = new ProtoWriter()
     .int(Field.tensor.dtype, DT_STRING)
     .bytes(Field.tensor.tensorShape, new Uint8Array(0)) // rank 0: a single string
     .string(Field.tensor.stringVal, markdown)
     .finish();
-  return new ProtoWriter()
-    .string(Field.value.tag, tag)
-    .bytes(Field.value.metadata, metadata)
-    .bytes(Field.value.tensor, tensor)
-    .finish();
+  return new ProtoWriter().string(Field.value.tag, tag).bytes(Field.value.metadata, metadata).bytes(Field.value.tensor, tensor).finish();
 }

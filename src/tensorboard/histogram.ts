@@ -36,7 +36,11 @@ export interface Histogram {
  * outside it go to the end buckets, and the buckets stay the same from step
  * to step: class indices 0..K-1 with range [-0.5, K - 0.5] and K bins).
  */
-export function computeHistogram(values: ArrayLike<number>, bins: number = DEFAULT_HISTOGRAM_BINS, range?: readonly [number, number]): Histogram {
+export function computeHistogram(
+  values: ArrayLike<number>,
+  bins: number = DEFAULT_HISTOGRAM_BINS,
+  range?: readonly [number, number],
+): Histogram {
   if (!(Number.isInteger(bins) && bins >= 1)) throw new Error(`histogram: bins must be an integer >= 1, got ${bins}`);
   if (range && !(Number.isFinite(range[0]) && Number.isFinite(range[1]) && range[0] < range[1])) {
     throw new Error(`histogram: range must be two finite numbers [low, high] with low < high, got [${range.join(', ')}]`);

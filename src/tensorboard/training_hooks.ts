@@ -99,7 +99,10 @@ export function tensorBoardHooks(options: TensorBoardHookOptions): TrainerHooks 
     },
     onEpochEnd(record, model) {
       if (validation && record.val_neg_elbo !== null) {
-        validation.scalars({ 'elbo/neg_elbo': record.val_neg_elbo, 'elbo/recon': record.val_recon!, 'elbo/kl': record.val_kl! }, record.step);
+        validation.scalars(
+          { 'elbo/neg_elbo': record.val_neg_elbo, 'elbo/recon': record.val_recon!, 'elbo/kl': record.val_kl! },
+          record.step,
+        );
         validation.flush();
       }
       pictures(model, record.step, record.epoch);

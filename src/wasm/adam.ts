@@ -163,7 +163,9 @@ export class FusedAdamOptimizer extends tf.AdamOptimizer {
       return;
     }
     const state = this as unknown as AdamState;
-    const named = Array.isArray(variableGradients) ? variableGradients : Object.entries(variableGradients).map(([name, tensor]) => ({ name, tensor }));
+    const named = Array.isArray(variableGradients)
+      ? variableGradients
+      : Object.entries(variableGradients).map(([name, tensor]) => ({ name, tensor }));
     // Same step count and bias correction as tfjs (accBeta = beta^t), on the host.
     const t = this.iterations + 1;
     const attrs: AdamAttrs = {
@@ -184,7 +186,9 @@ export class FusedAdamOptimizer extends tf.AdamOptimizer {
         if (gradient == null) return;
         const m = state.accumulatedFirstMoment[i].variable;
         const v = state.accumulatedSecondMoment[i].variable;
-        const [newValue, newM, newV] = tf.engine().runKernel(ADAM_KERNEL, { value, gradient, m, v }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
+        const [newValue, newM, newV] = tf
+          .engine()
+          .runKernel(ADAM_KERNEL, { value, gradient, m, v }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
         m.assign(newM);
         v.assign(newV);
         value.assign(newValue);

@@ -138,10 +138,22 @@ export const v = {
 /** for (counter = start ?? 0; counter < limit; counter += step) body; all locals. */
 export function forRange(counter: number, start: number | null, limit: number, step: number, body: number[]): number[] {
   return [
-    ...(start === null ? op.i32(0) : op.get(start)), ...op.set(counter), ...op.block, ...op.loop,
-    ...op.get(counter), ...op.get(limit), ...op.i32GeU, ...op.brIf(1),
+    ...(start === null ? op.i32(0) : op.get(start)),
+    ...op.set(counter),
+    ...op.block,
+    ...op.loop,
+    ...op.get(counter),
+    ...op.get(limit),
+    ...op.i32GeU,
+    ...op.brIf(1),
     ...body,
-    ...op.get(counter), ...op.i32(step), ...op.i32Add, ...op.set(counter), ...op.br(0), ...op.end, ...op.end,
+    ...op.get(counter),
+    ...op.i32(step),
+    ...op.i32Add,
+    ...op.set(counter),
+    ...op.br(0),
+    ...op.end,
+    ...op.end,
   ];
 }
 

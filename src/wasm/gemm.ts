@@ -51,7 +51,8 @@ export function gemmCalls(p: GemmProblem, j0: number, j1: number): KernelCall[] 
   const calls: KernelCall[] = [];
   const rows = (from: number, to: number, vectors: number) => {
     if (to <= from) return;
-    if (blocks > 0) calls.push(kernelCall(gemmName(p.kind, mr, vectors), p.a, p.b, p.c, p.bias, blocks, from, to, p.k, lda, ldb, ldc, flags));
+    if (blocks > 0)
+      calls.push(kernelCall(gemmName(p.kind, mr, vectors), p.a, p.b, p.c, p.bias, blocks, from, to, p.k, lda, ldb, ldc, flags));
     if (rest > 0) {
       const first = blocks * mr;
       const a = p.a + (p.kind === 'tn' ? 4 * first : first * lda);
@@ -103,7 +104,13 @@ export function runGemm(holder: EmscriptenMemoryHolder, p: GemmProblem): boolean
     // Rows first.. of C: rows of A (nn, nt) or columns of A (tn).
     const a = p.a + (p.kind === 'tn' ? 4 * first : first * lda);
     const part: GemmProblem = { ...p, a, c: p.c + first * ldc, m: Math.min(block, p.m - first), lda };
-    if (!runShares(holder, columnShares(part, threads).map(([from, to]) => gemmCalls(part, from, to)))) return false;
+    if (
+      !runShares(
+        holder,
+        columnShares(part, threads).map(([from, to]) => gemmCalls(part, from, to)),
+      )
+    )
+      return false;
   }
   return true;
 }

@@ -109,7 +109,10 @@ export class KernelPool {
         const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { module, memory, control, signatures } });
         started.push({ worker, ints: new Int32Array(control), floats: new Float32Array(control), seq: 0 });
         await new Promise<void>((resolve, reject) => {
-          const timer = setTimeout(() => reject(new Error(`a kernel worker did not start within ${START_TIMEOUT_MS / 1000} s`)), START_TIMEOUT_MS);
+          const timer = setTimeout(
+            () => reject(new Error(`a kernel worker did not start within ${START_TIMEOUT_MS / 1000} s`)),
+            START_TIMEOUT_MS,
+          );
           worker.once('message', () => (clearTimeout(timer), resolve()));
           worker.once('error', (error) => (clearTimeout(timer), reject(error)));
           worker.once('exit', (code) => (clearTimeout(timer), reject(new Error(`a kernel worker exited with code ${code}`))));

@@ -117,7 +117,8 @@ function untransposing(original: KernelFunc): KernelFunc {
     if (!transposeB) sightings.set(b.dataId, seen + 1);
     const direct = (transposeA ? m * k : 0) + (transposeB ? k * n + PACK * k * n : seen > 0 ? 0 : PACK * k * n);
     const epilogue = epilogueOps(inputs, attrs);
-    const reversed = epilogue === null ? Infinity : (transposeB ? 0 : k * n) + (transposeA ? 0 : m * k) + PACK * m * k + m * n * (1 + epilogue);
+    const reversed =
+      epilogue === null ? Infinity : (transposeB ? 0 : k * n) + (transposeA ? 0 : m * k) + PACK * m * k + m * n * (1 + epilogue);
     if (!transposeA && !transposeB && (direct <= reversed || !reverseUntransposed)) return original(args);
 
     const temporaries: TensorInfo[] = [];
@@ -126,11 +127,17 @@ function untransposing(original: KernelFunc): KernelFunc {
     const plain = { transposeA: false, transposeB: false };
     try {
       if (direct <= reversed) {
-        return original({ ...args, inputs: { ...inputs, a: transposeA ? t(a) : a, b: transposeB ? t(b) : b }, attrs: { ...attrs, ...plain } });
+        return original({
+          ...args,
+          inputs: { ...inputs, a: transposeA ? t(a) : a, b: transposeB ? t(b) : b },
+          attrs: { ...attrs, ...plain },
+        });
       }
       const left = transposeB ? b : t(b);
       const right = transposeA ? a : t(a);
-      const product = keep(original({ ...args, inputs: { a: left, b: right }, attrs: { ...attrs, ...plain, activation: 'linear' } }) as TensorInfo);
+      const product = keep(
+        original({ ...args, inputs: { a: left, b: right }, attrs: { ...attrs, ...plain, activation: 'linear' } }) as TensorInfo,
+      );
       let c = transposeLastTwo(product, backend);
       if (inputs.bias != null) c = runKernel(tf.Add, { a: keep(c), b: inputs.bias as TensorInfo }, backend);
       if (attrs?.activation === 'relu') c = runKernel(tf.Relu, { x: keep(c) }, backend);
@@ -163,7 +170,8 @@ function withGemmKernels(args: Parameters<KernelFunc>[0], transposeA: boolean, t
   const kind: GemmKind = transposeA ? 'tn' : transposeB ? 'nt' : 'nn';
   const [m, k] = transposeA ? a.shape.slice(-2).reverse() : a.shape.slice(-2);
   const n = transposeB ? b.shape[b.shape.length - 2] : b.shape[b.shape.length - 1];
-  if (bias && (bias.dtype !== 'float32' || bias.shape.reduce((x, y) => x * y, 1) !== n || bias.shape[bias.shape.length - 1] !== n)) return null;
+  if (bias && (bias.dtype !== 'float32' || bias.shape.reduce((x, y) => x * y, 1) !== n || bias.shape[bias.shape.length - 1] !== n))
+    return null;
   if (!gemmSupports(kind, m, n, k)) return null;
   const out = backend.makeOutput([...a.shape.slice(0, -2), m, n], 'float32');
   const at = (t: TensorInfo) => backend.dataIdMap.get(t.dataId).memoryOffset;

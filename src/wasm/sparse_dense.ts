@@ -54,7 +54,18 @@ function sparseProduct(
   for (let t = 0; t < threads; t++) {
     const [first, last] = [Math.floor((t * lists) / threads), Math.floor(((t + 1) * lists) / threads)];
     if (last === first) continue;
-    const args = [at(x) + first * listStride, listStride, elemStride, len, last - first, at(mat), bias ? at(bias) : 0, at(out) + 4 * n * first, n, flags];
+    const args = [
+      at(x) + first * listStride,
+      listStride,
+      elemStride,
+      len,
+      last - first,
+      at(mat),
+      bias ? at(bias) : 0,
+      at(out) + 4 * n * first,
+      n,
+      flags,
+    ];
     shares.push([kernelCall('sparseScan', ...args, at(scratch) + t * 8 * len)]);
   }
   runShares(backend.wasm, shares);
@@ -83,13 +94,18 @@ function sparseDenseWasm(args: KernelArgs): tf.TensorInfo {
 function sparseDenseGradWasm(args: KernelArgs): tf.TensorInfo {
   const { x, dy } = args.inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
   const backend = args.backend as unknown as WasmBackendLike;
-  return sparseProduct(backend, x, true, dy, null, false) ?? runKernel(tf.BatchMatMul, args, { a: x, b: dy }, { transposeA: true, transposeB: false });
+  return (
+    sparseProduct(backend, x, true, dy, null, false) ??
+    runKernel(tf.BatchMatMul, args, { a: x, b: dy }, { transposeA: true, transposeB: false })
+  );
 }
 
 /** Registers the wasm kernels (idempotent). */
 export function registerSparseDenseKernels(): void {
-  if (!tf.getKernel(SPARSE_DENSE_KERNEL, 'wasm')) tf.registerKernel({ kernelName: SPARSE_DENSE_KERNEL, backendName: 'wasm', kernelFunc: sparseDenseWasm });
-  if (!tf.getKernel(SPARSE_DENSE_GRAD_KERNEL, 'wasm')) tf.registerKernel({ kernelName: SPARSE_DENSE_GRAD_KERNEL, backendName: 'wasm', kernelFunc: sparseDenseGradWasm });
+  if (!tf.getKernel(SPARSE_DENSE_KERNEL, 'wasm'))
+    tf.registerKernel({ kernelName: SPARSE_DENSE_KERNEL, backendName: 'wasm', kernelFunc: sparseDenseWasm });
+  if (!tf.getKernel(SPARSE_DENSE_GRAD_KERNEL, 'wasm'))
+    tf.registerKernel({ kernelName: SPARSE_DENSE_GRAD_KERNEL, backendName: 'wasm', kernelFunc: sparseDenseGradWasm });
 }
 
 const hasKernel = (name: string) => tf.getKernel(name, tf.getBackend()) != null;

@@ -53,11 +53,14 @@ function simdHead(backend: WasmBackendLike, name: string, tensors: tf.TensorInfo
 
 /** float32 inputs of one size (a multiple of `rowLength`): the kernels read them as flat arrays. */
 function checkInputs(name: string, tensors: tf.TensorInfo[], rowLength = 1): void {
-  if (tensors.some((t) => t.dtype !== 'float32')) throw new Error(`${name}: float32 inputs expected, got ${tensors.map((t) => t.dtype).join(', ')}`);
+  if (tensors.some((t) => t.dtype !== 'float32'))
+    throw new Error(`${name}: float32 inputs expected, got ${tensors.map((t) => t.dtype).join(', ')}`);
   const sizes = tensors.map((t) => tf.util.sizeFromShape(t.shape));
   if (sizes.some((n) => n !== sizes[0]) || sizes[0] % rowLength !== 0) {
     const shapes = tensors.map((t) => `[${t.shape.join(', ')}]`).join(', ');
-    throw new Error(`${name}: inputs of ${shapes} do not hold the same number of values${rowLength > 1 ? `, in rows of ${rowLength}` : ''}`);
+    throw new Error(
+      `${name}: inputs of ${shapes} do not hold the same number of values${rowLength > 1 ? `, in rows of ${rowLength}` : ''}`,
+    );
   }
 }
 
@@ -66,8 +69,14 @@ function checkInputs(name: string, tensors: tf.TensorInfo[], rowLength = 1): voi
  * would cost more): `shifted` writes s - max_row(s) into a scratch padded to
  * whole SIMD turns, then e = exp of it, then `finish(e)` (scratch offset).
  */
-function rowPasses(b: WasmBackendLike, size: number, shifted: (scratch: number) => KernelCall, finish: (scratch: number) => KernelCall): void {
-  if (!simdKernelsFor(b.wasm)) throw new Error('the latent block kernels need SIMD wasm: call relaxedSoftmax and latentGradient, which fall back to tfjs ops');
+function rowPasses(
+  b: WasmBackendLike,
+  size: number,
+  shifted: (scratch: number) => KernelCall,
+  finish: (scratch: number) => KernelCall,
+): void {
+  if (!simdKernelsFor(b.wasm))
+    throw new Error('the latent block kernels need SIMD wasm: call relaxedSoftmax and latentGradient, which fall back to tfjs ops');
   const width = 4 * ELEMENTWISE_UNROLL;
   const padded = Math.ceil(size / width) * width;
   const scratch = b.makeOutput([padded], 'float32');
@@ -85,7 +94,12 @@ function relaxedSoftmaxWasm({ inputs, attrs, backend }: KernelArgs): tf.TensorIn
   const rows = size / k;
   const out = b.makeOutput(logits.shape, 'float32');
   const [l, g, y] = [logits, noise, out].map((t) => offset(b, t));
-  rowPasses(b, size, (s) => kernelCall('rowShift', l, g, s, rows, k, 1 / tau), (s) => kernelCall('rowNormalize', s, y, rows, k));
+  rowPasses(
+    b,
+    size,
+    (s) => kernelCall('rowShift', l, g, s, rows, k, 1 / tau),
+    (s) => kernelCall('rowNormalize', s, y, rows, k),
+  );
   return out;
 }
 
@@ -98,7 +112,12 @@ function latentGradientWasm({ inputs, attrs, backend }: KernelArgs): tf.TensorIn
   const rows = size / k;
   const out = b.makeOutput(logits.shape, 'float32');
   const [d, s, l, o] = [dy, y, logits, out].map((t) => offset(b, t));
-  rowPasses(b, size, (e) => kernelCall('rowShift', l, 0, e, rows, k, 1), (e) => kernelCall('latentGrad', e, d, s, l, o, rows, k, 1 / tau, klWeight));
+  rowPasses(
+    b,
+    size,
+    (e) => kernelCall('rowShift', l, 0, e, rows, k, 1),
+    (e) => kernelCall('latentGrad', e, d, s, l, o, rows, k, 1 / tau, klWeight),
+  );
   return out;
 }
 
@@ -124,7 +143,11 @@ function elementwiseKernel(
     const head = simdHead(b, loop, [...tensors, out], size, ...values);
     // Views after the allocation, which may have grown the heap.
     const [o, ...sources] = [out, ...tensors].map((t) => b.typedArrayFromHeap(t));
-    for (let i = head; i < size; i++) o[i] = tail(sources.map((src) => src[i]), values);
+    for (let i = head; i < size; i++)
+      o[i] = tail(
+        sources.map((src) => src[i]),
+        values,
+      );
     return out;
   };
 }
@@ -163,16 +186,27 @@ function hasKernel(name: string, needsSimd = false): boolean {
 
 /** y = softmax((logits + g) / tau) over rows of `categories`, for logits and noise of the same shape. */
 export function relaxedSoftmax(logits: tf.Tensor, noise: tf.Tensor, tau: number, categories: number): tf.Tensor {
-  if (hasKernel(RELAXED_SOFTMAX_KERNEL, true)) return tf.engine().runKernel(RELAXED_SOFTMAX_KERNEL, { logits, noise }, { tau, categories }) as tf.Tensor;
-  return tf.tidy(() => tf.reshape(tf.softmax(tf.reshape(tf.mul(tf.add(logits, tf.reshape(noise, logits.shape)), 1 / tau), [-1, categories])), logits.shape));
+  if (hasKernel(RELAXED_SOFTMAX_KERNEL, true))
+    return tf.engine().runKernel(RELAXED_SOFTMAX_KERNEL, { logits, noise }, { tau, categories }) as tf.Tensor;
+  return tf.tidy(() =>
+    tf.reshape(tf.softmax(tf.reshape(tf.mul(tf.add(logits, tf.reshape(noise, logits.shape)), 1 / tau), [-1, categories])), logits.shape),
+  );
 }
 
 /**
  * d/dlogits of L(y) + klWeight * KL(softmax(logits) || uniform), given dy =
  * dL/dy for y = relaxedSoftmax(logits, g, tau): rows of `categories`.
  */
-export function latentGradient(dy: tf.Tensor, y: tf.Tensor, logits: tf.Tensor, tau: number, categories: number, klWeight: number): tf.Tensor {
-  if (hasKernel(LATENT_GRADIENT_KERNEL, true)) return tf.engine().runKernel(LATENT_GRADIENT_KERNEL, { dy, y, logits }, { tau, categories, klWeight }) as tf.Tensor;
+export function latentGradient(
+  dy: tf.Tensor,
+  y: tf.Tensor,
+  logits: tf.Tensor,
+  tau: number,
+  categories: number,
+  klWeight: number,
+): tf.Tensor {
+  if (hasKernel(LATENT_GRADIENT_KERNEL, true))
+    return tf.engine().runKernel(LATENT_GRADIENT_KERNEL, { dy, y, logits }, { tau, categories, klWeight }) as tf.Tensor;
   return tf.tidy(() => {
     const flat = [-1, categories];
     const [dyFlat, yFlat] = [tf.reshape(dy, flat), tf.reshape(y, flat)];

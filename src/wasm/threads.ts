@@ -146,10 +146,9 @@ async function startThreadedBackend(options: ThreadedWasmOptions): Promise<Backe
     // instantiation; everything else is passed through unchanged.
     instantiateWasm: (imports: Imports, receive: (instance: unknown, module: unknown) => void) => {
       const env = { ...imports.env, emscripten_num_logical_cores: () => 2 * xnnpackThreads };
-      wasmApi.instantiate(readFileSync(join(dir, THREADED_WASM)), { ...imports, env }).then(
-        ({ instance, module }) => receive(instance, module),
-        failInstantiation,
-      );
+      wasmApi
+        .instantiate(readFileSync(join(dir, THREADED_WASM)), { ...imports, env })
+        .then(({ instance, module }) => receive(instance, module), failInstantiation);
       return {};
     },
   };

@@ -12,7 +12,6 @@ import * as tf from '@tensorflow/tfjs';
 import { kernelOverride } from './kernel_override.js';
 import { simdKernelsFor } from './simd_kernels.js';
 
-
 interface WasmBackendLike {
   wasm: object;
   dataIdMap: { get(dataId: object): { memoryOffset: number } };

@@ -47,7 +47,10 @@ export function readRecords(bytes: Uint8Array): Uint8Array[] {
 
 // ---- protobuf ----
 
-type Raw = { field: number; wire: 0; value: bigint } | { field: number; wire: 1 | 5; value: DataView } | { field: number; wire: 2; value: Uint8Array };
+type Raw =
+  | { field: number; wire: 0; value: bigint }
+  | { field: number; wire: 1 | 5; value: DataView }
+  | { field: number; wire: 2; value: Uint8Array };
 
 function decodeRaw(bytes: Uint8Array): Raw[] {
   const out: Raw[] = [];
