@@ -32,8 +32,8 @@ async function loadImages(spec: RunSpec): Promise<Uint8Array> {
 async function setupBackend(spec: RunSpec): Promise<string> {
   if (spec.backend !== 'wasm') {
     if (spec.variant !== 'catvae') throw new Error(`variant ${spec.variant} is for the wasm backend only`);
-    const { registerAdamKernels } = await import('../src/wasm/adam.js');
-    registerAdamKernels();
+    const { registerAdamCpuKernel } = await import('../src/ops/adam.js');
+    registerAdamCpuKernel();
     const selection = await selectBackend(spec.backend as BackendName);
     return selection.detail;
   }
@@ -44,8 +44,8 @@ async function setupBackend(spec: RunSpec): Promise<string> {
   else if (v === 'xnnpack') wasm.installWasmSpeedups({ threads: spec.threads, gemmKernels: false });
   else if (v !== 'stock') {
     // The kernel-level fixes alone (then threads): XNNPACK's products, tfjs's Adam, no custom kernels.
-    wasm.installTransposeFix();
-    wasm.installMatMulFix();
+    wasm.registerTransposeKernel();
+    wasm.registerMatMulKernels();
     wasm.setGemmKernels(false);
     if (v === 'fix+threads') wasm.useThreadedWasm({ threads: spec.threads });
   }
@@ -56,7 +56,7 @@ async function setupBackend(spec: RunSpec): Promise<string> {
 
 async function optimizerFor(spec: RunSpec): Promise<tf.Optimizer> {
   if (spec.variant === 'catvae' || spec.variant === 'tape' || spec.variant === 'xnnpack') {
-    const { fusedAdam } = await import('../src/wasm/adam.js');
+    const { fusedAdam } = await import('../src/ops/adam.js');
     return fusedAdam(1e-3);
   }
   return tf.train.adam(1e-3);

@@ -22,7 +22,8 @@ import { DEFAULT_VAE_CONFIG } from '../src/model/config.js';
 import { tapeTrainStep, trainStep } from '../src/model/train_step.js';
 import { buildVae } from '../src/model/vae.js';
 import { Rng } from '../src/random.js';
-import { fusedAdam, installWasmSpeedups, wasmThreadsInUse } from '../src/wasm/index.js';
+import { fusedAdam } from '../src/ops/adam.js';
+import { installWasmSpeedups, wasmThreadsInUse } from '../src/wasm/index.js';
 import { setReverseUntransposed } from '../src/wasm/matmul.js';
 
 const { values } = parseArgs({

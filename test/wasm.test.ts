@@ -9,12 +9,13 @@ import * as tf from '@tensorflow/tfjs';
 // The kernels under test are the wasm ones, whatever backend the tests run on.
 import '@tensorflow/tfjs-backend-wasm';
 import { useTestBackend } from './helpers/backend.js';
-import { installMatMulFix, uninstallMatMulFix, isMatMulFixInstalled, setGemmKernels } from '../src/wasm/matmul.js';
-import { asMatrixSwap, installTransposeFix, uninstallTransposeFix } from '../src/wasm/transpose.js';
-import { installSoftplusFix, uninstallSoftplusFix } from '../src/wasm/softplus.js';
-import { FusedAdamOptimizer, adamUpdate, ADAM_KERNEL, type AdamAttrs } from '../src/wasm/adam.js';
+import { registerMatMulKernels, unregisterMatMulKernels, matMulKernelsRegistered, setGemmKernels } from '../src/wasm/matmul.js';
+import { asMatrixSwap, registerTransposeKernel, unregisterTransposeKernel } from '../src/wasm/transpose.js';
+import { registerSoftplusKernel, unregisterSoftplusKernel } from '../src/wasm/softplus.js';
+import { FusedAdamOptimizer, adamUpdate, ADAM_KERNEL, type AdamAttrs } from '../src/ops/adam.js';
 import { simdModuleBytes } from '../src/wasm/simd_kernels.js';
-import { registerSparseDenseKernels, sparseInputDense, sparseInputKernelGrad } from '../src/wasm/sparse_dense.js';
+import { registerSparseDenseKernels } from '../src/wasm/sparse_dense.js';
+import { sparseInputDense, sparseInputKernelGrad } from '../src/ops/sparse_dense.js';
 import { Rng } from '../src/random.js';
 
 await useTestBackend();
@@ -45,12 +46,12 @@ function relError(a: tf.Tensor, b: tf.Tensor): number {
 
 /** Runs f with tfjs's original kernels, then with the fix. */
 function beforeAfter(f: () => tf.Tensor): [tf.Tensor, tf.Tensor] {
-  const was = isMatMulFixInstalled();
-  uninstallMatMulFix();
+  const was = matMulKernelsRegistered();
+  unregisterMatMulKernels();
   const before = f();
-  installMatMulFix();
+  registerMatMulKernels();
   const after = f();
-  if (!was) uninstallMatMulFix();
+  if (!was) unregisterMatMulKernels();
   return [before, after];
 }
 
@@ -105,7 +106,7 @@ test('tf.fused.matMul with bias and relu, transposed: same as matMul + add + rel
   const a = randomTensor([40, 64], 3);
   const b = randomTensor([96, 64], 4);
   const bias = randomTensor([96], 5);
-  installMatMulFix();
+  registerMatMulKernels();
   const fused = tf.fused.matMul({ a, b, transposeB: true, bias, activation: 'relu' });
   const composed = tf.tidy(() => tf.relu(tf.add(tf.matMul(a, b, false, true), bias)));
   // Not compared with tfjs's own kernel: with a transpose and a bias, the
@@ -116,7 +117,7 @@ test('tf.fused.matMul with bias and relu, transposed: same as matMul + add + rel
 });
 
 test('fused dense forward on XNNPACK: a new weight (reversed product) and the same weight again (direct) agree', () => {
-  installMatMulFix();
+  registerMatMulKernels();
   setGemmKernels(false);
   const x = randomTensor([100, 784], 14);
   const bias = randomTensor([512], 15);
@@ -128,7 +129,7 @@ test('fused dense forward on XNNPACK: a new weight (reversed product) and the sa
   const w2 = randomTensor([784, 512], 16);
   const linear = tf.fused.matMul({ a: x, b: w2, bias });
   setGemmKernels(true);
-  uninstallMatMulFix();
+  unregisterMatMulKernels();
   const reference = tf.tidy(() => tf.relu(tf.add(tf.matMul(x, w), bias)));
   assert.ok(relError(first, reference) < 1e-5, `reversed: ${relError(first, reference)}`);
   assert.ok(relError(second, reference) < 1e-5, `direct: ${relError(second, reference)}`);
@@ -143,26 +144,26 @@ test('dense-layer gradients are the same with the fix, and no tensor leaks', () 
   const dy = randomTensor([100, 512], 8);
   const g = tf.grads((xx: tf.Tensor, ww: tf.Tensor) => tf.sum(tf.mul(tf.relu(tf.matMul(xx, ww)), dy)));
   const grads = () => tf.tidy(() => tf.concat(g([x, w]).map((t) => t.flatten())));
-  installMatMulFix();
+  registerMatMulKernels();
   grads().dispose();
   const tensors = tf.memory().numTensors;
   const after = grads();
   assert.equal(tf.memory().numTensors, tensors + 1, 'only the result is new');
-  uninstallMatMulFix();
+  unregisterMatMulKernels();
   const before = grads();
   assert.ok(relError(after, before) < 1e-5, `relative error ${relError(after, before)}`);
   tf.dispose([x, w, dy, before, after]);
 });
 
 test('installing twice wraps once; uninstall restores the originals', () => {
-  uninstallMatMulFix();
+  unregisterMatMulKernels();
   const original = tf.getKernel('BatchMatMul', 'wasm')?.kernelFunc;
-  installMatMulFix();
+  registerMatMulKernels();
   const wrapped = tf.getKernel('BatchMatMul', 'wasm')?.kernelFunc;
-  installMatMulFix();
+  registerMatMulKernels();
   assert.equal(tf.getKernel('BatchMatMul', 'wasm')?.kernelFunc, wrapped);
   if (backend === 'wasm') assert.notEqual(wrapped, original);
-  uninstallMatMulFix();
+  unregisterMatMulKernels();
   assert.equal(tf.getKernel('BatchMatMul', 'wasm')?.kernelFunc, original);
 });
 
@@ -216,11 +217,11 @@ test("Transpose: the SIMD override moves exactly what tfjs's kernel moves", () =
   ];
   for (const [shape, perm] of cases) {
     const x = randomTensor(shape, 13);
-    uninstallTransposeFix();
+    unregisterTransposeKernel();
     const before = tf.transpose(x, perm);
-    installTransposeFix();
+    registerTransposeKernel();
     const after = tf.transpose(x, perm);
-    uninstallTransposeFix();
+    unregisterTransposeKernel();
     assert.deepEqual(after.shape, before.shape);
     assert.deepEqual(Array.from(after.dataSync()), Array.from(before.dataSync()), `shape ${shape} perm ${perm}`);
     tf.dispose([x, before, after]);
@@ -366,7 +367,7 @@ test('Softplus: the SIMD override against float64, edge values and lengths that 
   ];
   const rng = new Rng(31);
   const random = Array.from({ length: 100_001 }, () => (rng.nextOpen01() - 0.5) * 60);
-  installSoftplusFix();
+  registerSoftplusKernel();
   for (const values of [edges, ...[1, 2, 3, 5, 7].map((k) => edges.slice(k)), random, [Number.NaN, 1, 2, 3, Number.NaN, 4, 5, 6, 7]]) {
     const x = tf.tensor1d(values);
     const got = tf.softplus(x).dataSync();
@@ -381,5 +382,5 @@ test('Softplus: the SIMD override against float64, edge values and lengths that 
     });
     x.dispose();
   }
-  uninstallSoftplusFix();
+  unregisterSoftplusKernel();
 });

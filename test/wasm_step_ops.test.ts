@@ -1,5 +1,6 @@
 /**
- * The fused ops of the hand-written step (src/wasm/step_ops.ts): their SIMD
+ * The fused ops of the hand-written step (src/ops/step_ops.ts, kernels in
+ * src/wasm/step_kernels.ts): their SIMD
  * and row loops (elementwise_kernels.ts, latent_kernels.ts, simd_math.ts)
  * against float64 on a plain memory, then each op on the wasm backend
  * against the tfjs ops it replaces, with lengths that leave a scalar tail.
@@ -10,8 +11,9 @@ import * as tf from '@tensorflow/tfjs';
 import { useTestBackend } from './helpers/backend.js';
 import { sampleGumbel } from '../src/layers/gumbel_noise.js';
 import { Rng } from '../src/random.js';
+import { latentGradientRows, relaxedSoftmaxRows } from '../src/wasm/latent_fallback.js';
 import { simdModuleBytes, type SimdKernels } from '../src/wasm/simd_kernels.js';
-import { bernoulliGradient, latentGradient, relaxedSoftmax, reluGradient } from '../src/wasm/step_ops.js';
+import { bernoulliGradient, latentGradient, relaxedSoftmax, reluGradient } from '../src/ops/step_ops.js';
 
 await useTestBackend();
 
@@ -159,6 +161,20 @@ for (const k of [10, 3]) {
     // Sums of a few terms of mixed signs: an absolute bound on the scale of the terms.
     const got = read(out, size);
     const worst = Math.max(...Array.from(got, (x, i) => Math.abs(x - ref.grad[i])));
+    assert.ok(worst < 1e-6, `gradient off by ${worst}`);
+  });
+
+  test(`row kernels without SIMD wasm (JS loops): the same against float64 (k = ${k})`, () => {
+    const rng = new Rng(14 + k);
+    const size = 37 * k;
+    const randn = (scale: number) => Float32Array.from({ length: size }, () => (rng.nextOpen01() - 0.5) * scale);
+    const [logits, noise, dy] = [randn(8), randn(4), randn(2)];
+    const ref = latentReference(logits, noise, dy, k, 0.6, 0.01);
+    const [y, out] = [new Float32Array(size), new Float32Array(size)];
+    relaxedSoftmaxRows(logits, noise, y, k, 1 / 0.6);
+    assert.ok(worstUlps(y, ref.y, 1e-6) < 32, `y: ${worstUlps(y, ref.y, 1e-6)} ulp`);
+    latentGradientRows(dy, y, logits, out, k, 1 / 0.6, 0.01);
+    const worst = Math.max(...Array.from(out, (x, i) => Math.abs(x - ref.grad[i])));
     assert.ok(worst < 1e-6, `gradient off by ${worst}`);
   });
 }

@@ -97,7 +97,7 @@ async function runChild(name: string): Promise<void> {
 
 /** The sparse layer and Adam, whose work is split across the kernel threads, against float64 loops. */
 async function parallelKernels(tf: typeof import('@tensorflow/tfjs')): Promise<Partial<ChildResult>> {
-  const { sparseInputDense, sparseInputKernelGrad, FusedAdamOptimizer, adamUpdate } = await import('../src/wasm/index.js');
+  const { sparseInputDense, sparseInputKernelGrad, FusedAdamOptimizer, adamUpdate } = await import('../src/ops/index.js');
   const { Rng } = await import('../src/random.js');
   const rng = new Rng(21);
   const [rows, d, n] = [100, 784, 64];

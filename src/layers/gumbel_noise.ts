@@ -5,6 +5,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../random.js';
 
+// The Gumbel noise op lives with the other named ops (src/ops); re-exported for the layer's users.
+export { GUMBEL_NOISE_KERNEL, openUniformFloat32, sampleGumbel } from '../ops/gumbel_noise.js';
+
 /** Standard Gumbel(0, 1) draws g = -log(-log(u)), u uniform on the open (0, 1), in float64 on the host. */
 export function gumbelNoiseValues(size: number, rng: Rng): Float32Array {
   const out = new Float32Array(size);
@@ -13,46 +16,6 @@ export function gumbelNoiseValues(size: number, rng: Rng): Float32Array {
   for (let i = 0; i < size; i++) out[i] = -Math.log(-Math.log(rng.nextOpen01()));
   return out;
 }
-
-/**
- * Uniforms on the open (0, 1) that float32 holds exactly: (2m + 1) / 2^24 for
- * a 23-bit m, so the smallest is 2^-24 and the largest 1 - 2^-24 (a float64
- * uniform rounded to float32 could become exactly 1).
- */
-export function openUniformFloat32(size: number, rng: Rng): Float32Array {
-  const out = new Float32Array(size);
-  for (let i = 0; i < size; i++) out[i] = ((rng.nextUint32() >>> 9) * 2 + 1) / 16777216;
-  return out;
-}
-
-/**
- * Name of an optional kernel that turns uniforms u into -log(-log(u)) in one
- * pass; a backend that registers one (catvae's wasm speed-ups do) runs it
- * instead of the two logs below.
- */
-export const GUMBEL_NOISE_KERNEL = 'CatvaeGumbelNoise';
-
-/**
- * A tensor of Gumbel(0, 1) noise: uniforms drawn on the host, the two logs
- * taken on the backend (the host's Math.log was most of the cost). Finite:
- * g lies in [-2.8, 16.7]; the tails cut off have probability < 1e-7.
- */
-export function sampleGumbel(shape: number[], rng: Rng): tf.Tensor {
-  const size = shape.reduce((a, b) => a * b, 1);
-  return tf.tidy(() => {
-    const u = tf.tensor(openUniformFloat32(size, rng), shape, 'float32');
-    if (tf.getKernel(GUMBEL_NOISE_KERNEL, tf.getBackend())) return tf.engine().runKernel(GUMBEL_NOISE_KERNEL, { u }, {}) as tf.Tensor;
-    const e = tf.neg(tf.log(u));
-    // -log(u) >= 6e-8 with a correctly rounded log (cpu, wasm, libtensorflow); a
-    // shader's log may err by 2^-21 near 1 and give 0 or less (g = +Inf or NaN).
-    return tf.neg(tf.log(SHADER_BACKENDS.has(tf.getBackend()) ? tf.maximum(e, MIN_EXPONENTIAL) : e));
-  });
-}
-
-/** Floor of -log(u): the value it takes at u = 1 - 2^-24 in float32. */
-const MIN_EXPONENTIAL = 5.9604645e-8;
-/** Backends whose log is a GPU shader's, of limited accuracy. */
-const SHADER_BACKENDS = new Set(['webgpu', 'webgl']);
 
 /** Normalises a possibly negative axis against a rank, or throws. */
 export function normalizeAxis(axis: number, rank: number): number {

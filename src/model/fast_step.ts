@@ -10,13 +10,13 @@
  * - the gradients of the Bernoulli loss (sigmoid(z) - x), of the softmax and
  *   of the KL are closed forms over [B*N, K];
  * - the first layer's input is binarised pixels (~13% ones): it adds rows of
- *   W only where x is 1, forward and for dW (src/wasm/sparse_dense.ts; plain
- *   dense ops on other backends or for dense inputs).
+ *   W only where x is 1, forward and for dW (src/ops/sparse_dense.ts: a wasm
+ *   kernel; plain dense ops on other backends or for dense inputs).
  */
 import * as tf from '@tensorflow/tfjs';
 import { oneHotArgmax } from '../layers/gumbel_noise.js';
-import { bernoulliGradient, latentGradient, relaxedSoftmax, reluGradient } from '../wasm/step_ops.js';
-import { sparseInputDense, sparseInputKernelGrad } from '../wasm/sparse_dense.js';
+import { bernoulliGradient, latentGradient, relaxedSoftmax, reluGradient } from '../ops/step_ops.js';
+import { sparseInputDense, sparseInputKernelGrad } from '../ops/sparse_dense.js';
 import { bernoulliNll, categoricalKlToUniform, type ElboTerms } from './loss.js';
 import { trainableVariables, type CategoricalVae } from './vae.js';
 

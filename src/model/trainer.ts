@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { batchesPerEpoch, binarizeSet, epochBatches, type Dataset } from '../data/index.js';
 import { TemperatureSchedule } from '../layers/temperature_schedule.js';
-import { fusedAdam } from '../wasm/adam.js';
+import { fusedAdam } from '../ops/adam.js';
 import { saveCheckpoint, restoreOptimizer, type EpochRecord, type LoadedCheckpoint, type TrainState } from './checkpoint.js';
 import { learningRateAt, type TrainConfig } from './config.js';
 import { evaluateVae, type EvalResult } from './evaluate.js';

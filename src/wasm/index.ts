@@ -8,11 +8,13 @@
  * - transpose.ts: matrix transposes by SIMD blocks (simd_kernels.ts).
  * - softplus.ts: Softplus (the Bernoulli likelihood) by SIMD polynomials.
  * - threads.ts: the threaded build in Node (tfjs ships it but leaves it off).
- * - adam.ts: Adam as one kernel per variable (FusedAdamOptimizer).
- * - sparse_dense.ts: a dense layer on mostly-zero inputs (binarised images).
- * - step_ops.ts: fused ops of the hand-written step (the latent block, the
- *   ReLU and Bernoulli gradients) and the Gumbel noise, in a few passes.
+ * - adam.ts, sparse_dense.ts, step_kernels.ts: kernels for catvae's named
+ *   ops (src/ops): the fused Adam update, the dense layer on mostly-zero
+ *   inputs (binarised images), the fused ops of the hand-written step (the
+ *   latent block, the ReLU and Bernoulli gradients) and the Gumbel noise.
  *
+ * This folder is a plug-in: it registers kernels and is imported by nothing
+ * in src/model, src/layers, src/ops or src/data (src/backend.ts loads it).
  * Nothing here changes another backend's kernels or tfjs's global state
  * beyond the 'wasm' backend's registration and kernels.
  */
@@ -21,26 +23,26 @@ import { availableParallelism } from 'node:os';
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { registerAdamKernels } from './adam.js';
 import { kernelThreads } from './kernel_pool.js';
-import { registerStepKernels } from './step_ops.js';
-import { installMatMulFix, setGemmKernels } from './matmul.js';
+import { registerStepKernels } from './step_kernels.js';
+import { registerMatMulKernels, setGemmKernels } from './matmul.js';
 import { enableRelaxedSimd } from './relaxed_simd.js';
 import { registerSparseDenseKernels } from './sparse_dense.js';
-import { installSoftplusFix } from './softplus.js';
-import { installTransposeFix } from './transpose.js';
+import { registerSoftplusKernel } from './softplus.js';
+import { registerTransposeKernel } from './transpose.js';
 import { useThreadedWasm } from './threads.js';
 
-export { installMatMulFix, uninstallMatMulFix, isMatMulFixInstalled, setGemmKernels } from './matmul.js';
+export { registerMatMulKernels, unregisterMatMulKernels, matMulKernelsRegistered, setGemmKernels } from './matmul.js';
 export { runGemm, gemmSupports } from './gemm.js';
 export { kernelThreads } from './kernel_pool.js';
 export type { GemmProblem } from './gemm.js';
-export { installTransposeFix, uninstallTransposeFix } from './transpose.js';
-export { installSoftplusFix, uninstallSoftplusFix } from './softplus.js';
+export { registerTransposeKernel, unregisterTransposeKernel } from './transpose.js';
+export { registerSoftplusKernel, unregisterSoftplusKernel } from './softplus.js';
 export { useThreadedWasm } from './threads.js';
 export type { ThreadedWasmOptions } from './threads.js';
-export { FusedAdamOptimizer, fusedAdam, registerAdamKernels, adamUpdate, ADAM_KERNEL } from './adam.js';
-export type { AdamAttrs } from './adam.js';
-export { sparseInputDense, sparseInputKernelGrad, registerSparseDenseKernels } from './sparse_dense.js';
-export { relaxedSoftmax, latentGradient, reluGradient, bernoulliGradient, registerStepKernels } from './step_ops.js';
+export { registerAdamKernels } from './adam.js';
+export { registerSparseDenseKernels } from './sparse_dense.js';
+export { registerStepKernels } from './step_kernels.js';
+export type { WasmBackendLike } from './backend_like.js';
 
 /** tfjs-backend-wasm pre-creates 8 workers: its pool can use no more. */
 const MAX_THREADS = 8;
@@ -70,7 +72,7 @@ export function defaultWasmThreads(): number {
 }
 
 /**
- * Installs the wasm speed-ups. Call after `import('@tensorflow/tfjs-backend-wasm')`
+ * Registers the wasm speed-ups (kernels). Call after `import('@tensorflow/tfjs-backend-wasm')`
  * and before the backend starts (`tf.setBackend('wasm')`). Returns the thread
  * count asked for; `wasmThreadsInUse()` tells, once the backend runs, what it got.
  */
@@ -81,9 +83,9 @@ export function installWasmSpeedups(options: WasmSpeedupOptions = {}): number {
   }
   const gemm = options.gemmKernels ?? true;
   if (gemm && (options.relaxedSimd ?? true)) enableRelaxedSimd();
-  installTransposeFix();
-  installSoftplusFix();
-  installMatMulFix();
+  registerTransposeKernel();
+  registerSoftplusKernel();
+  registerMatMulKernels();
   setGemmKernels(gemm);
   registerAdamKernels();
   registerSparseDenseKernels();

@@ -1,5 +1,5 @@
 /**
- * Row loops of the latent block (step_ops.ts) over [rows, k] float32
+ * Row loops of the latent block (step_kernels.ts) over [rows, k] float32
  * arrays, rows of k categories, assembled into the kernel module of
  * simd_kernels.ts. Scalar wasm: k is small (10) and need not be a multiple
  * of 4; the exponentials between them go through the SIMD expNonPositive.

@@ -182,7 +182,7 @@ function withGemmKernels(args: Parameters<KernelFunc>[0], transposeA: boolean, t
 }
 
 /** Whether the overrides are in place. */
-export function isMatMulFixInstalled(): boolean {
+export function matMulKernelsRegistered(): boolean {
   return originals.size > 0;
 }
 
@@ -192,8 +192,8 @@ export function isMatMulFixInstalled(): boolean {
  * imported (it registers the originals). Works before or after the backend
  * starts: the originals' setup and dispose functions are kept.
  */
-export function installMatMulFix(): void {
-  if (isMatMulFixInstalled()) return;
+export function registerMatMulKernels(): void {
+  if (matMulKernelsRegistered()) return;
   for (const name of KERNELS) {
     const original = tf.getKernel(name, BACKEND);
     if (!original) throw new Error(`the wasm backend has no ${name} kernel: import '@tensorflow/tfjs-backend-wasm' first`);
@@ -205,7 +205,7 @@ export function installMatMulFix(): void {
 }
 
 /** Puts tfjs's own kernels back (for tests and comparisons). */
-export function uninstallMatMulFix(): void {
+export function unregisterMatMulKernels(): void {
   for (const [name, original] of originals) {
     tf.unregisterKernel(name, BACKEND);
     tf.registerKernel(original);

@@ -10,6 +10,7 @@
  * dtypes and backends without wasm SIMD keep tfjs's kernel.
  */
 import * as tf from '@tensorflow/tfjs';
+import type { WasmBackendLike } from './backend_like.js';
 import { kernelOverride } from './kernel_override.js';
 import { kernelCall, kernelThreads, runShares, type KernelCall } from './kernel_pool.js';
 import { simdKernelsFor } from './simd_kernels.js';
@@ -19,13 +20,6 @@ import { SOFTPLUS_UNROLL } from './softplus_kernel.js';
 const MIN_PARALLEL = 32_768;
 /** e^t below FLT_MIN counts as 0, as in the SIMD loop. */
 const MIN_EXPONENT = -87.3;
-
-interface WasmBackendLike {
-  wasm: object;
-  dataIdMap: { get(dataId: object): { memoryOffset: number } };
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(info: tf.TensorInfo): Float32Array;
-}
 
 /** softplus(z) in float64, with the SIMD loop's flush of e^-|z| below FLT_MIN: for the floats after the last whole turn of the SIMD loop. */
 export function softplusScalar(z: number): number {
@@ -62,7 +56,7 @@ function softplusKernel(original: tf.KernelFunc): tf.KernelFunc {
 const override = kernelOverride(tf.Softplus, softplusKernel);
 
 /** Replaces the wasm Softplus kernel (idempotent; needs the wasm package imported). */
-export const installSoftplusFix = override.install;
+export const registerSoftplusKernel = override.install;
 
 /** Puts tfjs's kernel back. */
-export const uninstallSoftplusFix = override.uninstall;
+export const unregisterSoftplusKernel = override.uninstall;

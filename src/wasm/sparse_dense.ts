@@ -1,6 +1,7 @@
 /**
- * A dense layer whose input is mostly zeros, such as binarised MNIST (about
- * 13% ones): y = act(x W + b) and its weight gradient x^T dy, adding rows of
+ * wasm kernels of the sparse-input dense ops (src/ops/sparse_dense.ts): a
+ * dense layer whose input is mostly zeros, such as binarised MNIST (about
+ * 13% ones), y = act(x W + b) and its weight gradient x^T dy, adding rows of
  * W (of dy) only where x is non-zero. For the VAE's first layer that is ~8x
  * fewer operations than the dense product, which is a third of the model's
  * arithmetic. Kernels for wasm: the SIMD loop sparseScan of simd_kernels.ts
@@ -9,21 +10,13 @@
  * dense input the result is the same, at up to ~2x the dense product's time.
  */
 import * as tf from '@tensorflow/tfjs';
+import { SPARSE_DENSE_GRAD_KERNEL, SPARSE_DENSE_KERNEL } from '../ops/sparse_dense.js';
+import type { KernelArgs, WasmBackendLike } from './backend_like.js';
 import { kernelCall, kernelThreads, runShares, type KernelCall } from './kernel_pool.js';
 import { SPARSE_SLICE, simdKernelsFor } from './simd_kernels.js';
 
-export const SPARSE_DENSE_KERNEL = 'CatvaeSparseDense';
-export const SPARSE_DENSE_GRAD_KERNEL = 'CatvaeSparseDenseGrad';
 /** Below this many multiply-adds one thread does the layer: a hand-off would cost more. */
 const MIN_PARALLEL_MACS = 100_000;
-
-interface WasmBackendLike {
-  wasm: object;
-  dataIdMap: { get(dataId: object): { memoryOffset: number } };
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  disposeData(dataId: object): boolean;
-}
-type KernelArgs = Parameters<tf.KernelFunc>[0];
 
 /**
  * out [lists, n] = act(init + sparse x mat) on the wasm heap, the lists being
@@ -106,18 +99,4 @@ export function registerSparseDenseKernels(): void {
     tf.registerKernel({ kernelName: SPARSE_DENSE_KERNEL, backendName: 'wasm', kernelFunc: sparseDenseWasm });
   if (!tf.getKernel(SPARSE_DENSE_GRAD_KERNEL, 'wasm'))
     tf.registerKernel({ kernelName: SPARSE_DENSE_GRAD_KERNEL, backendName: 'wasm', kernelFunc: sparseDenseGradWasm });
-}
-
-const hasKernel = (name: string) => tf.getKernel(name, tf.getBackend()) != null;
-
-/** act(x W + bias) for x [rows, k] with mostly zero entries. */
-export function sparseInputDense(x: tf.Tensor2D, w: tf.Tensor2D, bias: tf.Tensor1D, activation: 'relu' | 'linear'): tf.Tensor2D {
-  if (!hasKernel(SPARSE_DENSE_KERNEL)) return tf.fused.matMul({ a: x, b: w, bias, activation }) as tf.Tensor2D;
-  return tf.engine().runKernel(SPARSE_DENSE_KERNEL, { x, w, bias }, { activation }) as tf.Tensor2D;
-}
-
-/** x^T dy (the weight gradient of sparseInputDense). */
-export function sparseInputKernelGrad(x: tf.Tensor2D, dy: tf.Tensor2D): tf.Tensor2D {
-  if (!hasKernel(SPARSE_DENSE_GRAD_KERNEL)) return tf.matMul(x, dy, true, false);
-  return tf.engine().runKernel(SPARSE_DENSE_GRAD_KERNEL, { x, dy }, {}) as tf.Tensor2D;
 }

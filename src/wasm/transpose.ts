@@ -9,15 +9,9 @@
  * kernel. The result is bit-identical: it only moves values.
  */
 import * as tf from '@tensorflow/tfjs';
+import type { WasmBackendLike } from './backend_like.js';
 import { kernelOverride } from './kernel_override.js';
 import { simdKernelsFor } from './simd_kernels.js';
-
-interface WasmBackendLike {
-  wasm: object;
-  dataIdMap: { get(dataId: object): { memoryOffset: number } };
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(info: tf.TensorInfo): Float32Array;
-}
 
 /**
  * The transpose as `batch` independent [rows, cols] -> [cols, rows] swaps,
@@ -81,7 +75,7 @@ function transposeKernel(original: tf.KernelFunc): tf.KernelFunc {
 const override = kernelOverride(tf.Transpose, transposeKernel);
 
 /** Replaces the wasm Transpose kernel (idempotent; needs the wasm package imported). */
-export const installTransposeFix = override.install;
+export const registerTransposeKernel = override.install;
 
 /** Puts tfjs's kernel back. */
-export const uninstallTransposeFix = override.uninstall;
+export const unregisterTransposeKernel = override.uninstall;

@@ -1,44 +1,22 @@
 /**
- * Fused ops of the hand-written training step (model/fast_step.ts), with
- * wasm kernels that replace ~40 small tfjs kernels a step:
+ * wasm kernels for the fused ops of the hand-written step (src/ops/step_ops.ts)
+ * and for the Gumbel noise op (src/ops/gumbel_noise.ts), each replacing the
+ * several tfjs kernels of the op's plain composition.
  *
- * - relaxedSoftmax(logits, g, tau): y = softmax((logits + g) / tau) per
- *   variable (rows of K), the relaxed one-hot sample;
- * - latentGradient(dy, y, logits, tau, klWeight): d/dlogits of the loss,
- *   through the relaxed sample, y (dy - sum_k dy y) / tau, plus klWeight times
- *   that of KL(q || uniform), q (log q - sum_k q log q), q = softmax(logits);
- * - reluGradient(dy, x): dy where x > 0, else 0 (x the ReLU's output);
- * - bernoulliGradient(z, x, scale): (sigmoid(z) - x) scale, the reconstruction
- *   term's gradient with respect to the decoder's logits.
- *
- * On [B*N, K] = [2000, 10] each tfjs op costs more in dispatch and allocation
- * than in arithmetic, and its exp and log are libm calls per float. The wasm
- * kernels run the row sums and maxima as wasm row loops (latent_kernels.ts)
- * and the exponentials as SIMD loops (elementwise_kernels.ts). Also here:
- * the wasm kernel of the Gumbel noise op (layers/gumbel_noise.ts).
- * Elsewhere each op is the tfjs ops it replaces.
+ * Their exp and log are SIMD loops (elementwise_kernels.ts) rather than a
+ * libm call per float, and the row sums and maxima of the latent block wasm
+ * row loops (latent_kernels.ts). Where the engine has no SIMD wasm the
+ * kernels run JS loops over the heap (the element-wise tails, and
+ * latent_fallback.ts for the row kernels), so the ops need not know.
  */
 import * as tf from '@tensorflow/tfjs';
-import { GUMBEL_NOISE_KERNEL } from '../layers/gumbel_noise.js';
+import { GUMBEL_NOISE_KERNEL } from '../ops/gumbel_noise.js';
+import { BERNOULLI_GRADIENT_KERNEL, LATENT_GRADIENT_KERNEL, RELAXED_SOFTMAX_KERNEL, RELU_GRADIENT_KERNEL } from '../ops/step_ops.js';
+import { heapOffset as offset, type KernelArgs, type WasmBackendLike } from './backend_like.js';
 import { ELEMENTWISE_UNROLL } from './elementwise_kernels.js';
 import { kernelCall, runShares, type KernelCall } from './kernel_pool.js';
+import { latentGradientRows, relaxedSoftmaxRows } from './latent_fallback.js';
 import { simdKernelsFor } from './simd_kernels.js';
-
-export const RELAXED_SOFTMAX_KERNEL = 'CatvaeRelaxedSoftmax';
-export const LATENT_GRADIENT_KERNEL = 'CatvaeLatentGradient';
-export const RELU_GRADIENT_KERNEL = 'CatvaeReluGradient';
-export const BERNOULLI_GRADIENT_KERNEL = 'CatvaeBernoulliGradient';
-
-interface WasmBackendLike {
-  wasm: object;
-  dataIdMap: { get(dataId: object): { memoryOffset: number } };
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  disposeData(dataId: object): boolean;
-  typedArrayFromHeap(info: tf.TensorInfo): Float32Array;
-}
-type KernelArgs = Parameters<tf.KernelFunc>[0];
-
-const offset = (b: WasmBackendLike, t: tf.TensorInfo) => b.dataIdMap.get(t.dataId).memoryOffset;
 
 /**
  * Runs the element-wise SIMD loop `name` on the whole turns of `size` floats
@@ -64,19 +42,25 @@ function checkInputs(name: string, tensors: tf.TensorInfo[], rowLength = 1): voi
   }
 }
 
+/** Views of the tensors on the heap (taken after every allocation, which may grow it). */
+function heap<T extends tf.TensorInfo[]>(b: WasmBackendLike, ...tensors: T): { [I in keyof T]: Float32Array } {
+  return tensors.map((t) => b.typedArrayFromHeap(t)) as { [I in keyof T]: Float32Array };
+}
+
 /**
  * The row loops on the calling thread (the block is ~20k floats: a hand-off
  * would cost more): `shifted` writes s - max_row(s) into a scratch padded to
  * whole SIMD turns, then e = exp of it, then `finish(e)` (scratch offset).
+ * Without SIMD wasm, `withoutSimd` computes the same on the host.
  */
 function rowPasses(
   b: WasmBackendLike,
   size: number,
   shifted: (scratch: number) => KernelCall,
   finish: (scratch: number) => KernelCall,
+  withoutSimd: () => void,
 ): void {
-  if (!simdKernelsFor(b.wasm))
-    throw new Error('the latent block kernels need SIMD wasm: call relaxedSoftmax and latentGradient, which fall back to tfjs ops');
+  if (!simdKernelsFor(b.wasm)) return withoutSimd();
   const width = 4 * ELEMENTWISE_UNROLL;
   const padded = Math.ceil(size / width) * width;
   const scratch = b.makeOutput([padded], 'float32');
@@ -99,6 +83,7 @@ function relaxedSoftmaxWasm({ inputs, attrs, backend }: KernelArgs): tf.TensorIn
     size,
     (s) => kernelCall('rowShift', l, g, s, rows, k, 1 / tau),
     (s) => kernelCall('rowNormalize', s, y, rows, k),
+    () => relaxedSoftmaxRows(...heap(b, logits, noise, out), k, 1 / tau),
   );
   return out;
 }
@@ -117,6 +102,7 @@ function latentGradientWasm({ inputs, attrs, backend }: KernelArgs): tf.TensorIn
     size,
     (e) => kernelCall('rowShift', l, 0, e, rows, k, 1),
     (e) => kernelCall('latentGrad', e, d, s, l, o, rows, k, 1 / tau, klWeight),
+    () => latentGradientRows(...heap(b, dy, y, logits, out), k, 1 / tau, klWeight),
   );
   return out;
 }
@@ -175,60 +161,4 @@ export function registerStepKernels(): void {
   for (const [kernelName, kernelFunc] of Object.entries(KERNELS)) {
     if (!tf.getKernel(kernelName, 'wasm')) tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc });
   }
-}
-
-/** Whether the current backend runs the kernel `name` (the wasm row kernels also need SIMD wasm). */
-function hasKernel(name: string, needsSimd = false): boolean {
-  if (tf.getKernel(name, tf.getBackend()) == null) return false;
-  const wasm = (tf.backend() as unknown as { wasm?: object }).wasm;
-  return !needsSimd || (wasm != null && simdKernelsFor(wasm) != null);
-}
-
-/** y = softmax((logits + g) / tau) over rows of `categories`, for logits and noise of the same shape. */
-export function relaxedSoftmax(logits: tf.Tensor, noise: tf.Tensor, tau: number, categories: number): tf.Tensor {
-  if (hasKernel(RELAXED_SOFTMAX_KERNEL, true))
-    return tf.engine().runKernel(RELAXED_SOFTMAX_KERNEL, { logits, noise }, { tau, categories }) as tf.Tensor;
-  return tf.tidy(() =>
-    tf.reshape(tf.softmax(tf.reshape(tf.mul(tf.add(logits, tf.reshape(noise, logits.shape)), 1 / tau), [-1, categories])), logits.shape),
-  );
-}
-
-/**
- * d/dlogits of L(y) + klWeight * KL(softmax(logits) || uniform), given dy =
- * dL/dy for y = relaxedSoftmax(logits, g, tau): rows of `categories`.
- */
-export function latentGradient(
-  dy: tf.Tensor,
-  y: tf.Tensor,
-  logits: tf.Tensor,
-  tau: number,
-  categories: number,
-  klWeight: number,
-): tf.Tensor {
-  if (hasKernel(LATENT_GRADIENT_KERNEL, true))
-    return tf.engine().runKernel(LATENT_GRADIENT_KERNEL, { dy, y, logits }, { tau, categories, klWeight }) as tf.Tensor;
-  return tf.tidy(() => {
-    const flat = [-1, categories];
-    const [dyFlat, yFlat] = [tf.reshape(dy, flat), tf.reshape(y, flat)];
-    // y = softmax(u / tau): du = y * (dy - sum_k dy * y) / tau
-    const dyy = tf.mul(dyFlat, yFlat);
-    const dSample = tf.mul(tf.sub(dyy, tf.mul(yFlat, tf.sum(dyy, -1, true))), 1 / tau);
-    // KL(q || U) = sum_k q log q + log K: dKL/dlogits = q * (log q - sum_k q log q)
-    const logQ = tf.logSoftmax(tf.reshape(logits, flat));
-    const q = tf.exp(logQ);
-    const dKl = tf.mul(q, tf.sub(logQ, tf.sum(tf.mul(q, logQ), -1, true)));
-    return tf.reshape(tf.add(dSample, tf.mul(dKl, klWeight)), logits.shape);
-  });
-}
-
-/** dy where x > 0, else 0: the gradient through a ReLU whose output is x. */
-export function reluGradient(dy: tf.Tensor, x: tf.Tensor): tf.Tensor {
-  if (hasKernel(RELU_GRADIENT_KERNEL)) return tf.engine().runKernel(RELU_GRADIENT_KERNEL, { dy, x }, {}) as tf.Tensor;
-  return tf.tidy(() => tf.mul(dy, tf.step(x)));
-}
-
-/** (sigmoid(z) - x) * scale: the gradient of scale * sum BCE(logits z, targets x) with respect to z. */
-export function bernoulliGradient(z: tf.Tensor, x: tf.Tensor, scale: number): tf.Tensor {
-  if (hasKernel(BERNOULLI_GRADIENT_KERNEL)) return tf.engine().runKernel(BERNOULLI_GRADIENT_KERNEL, { z, x }, { scale }) as tf.Tensor;
-  return tf.tidy(() => tf.mul(tf.sub(tf.sigmoid(z), x), scale));
 }
