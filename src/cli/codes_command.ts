@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { NUM_CLASSES } from '../data/index.js';
 import { codeUsageReport, type CodeUsageReport } from '../inspect/code_usage.js';
 import { usageHeatmap } from '../inspect/pictures.js';
-import { checkScale, dataDirOption, loadTestDigits, openSession, pictureOptions, savePicture } from '../inspect/picture_cli.js';
+import { checkScale, dataDirOption, loadTestDigits, openSession, pictureOptions, savePicture } from './picture_commands.js';
 import { formatNumber, formatTable, shareBars } from '../inspect/text.js';
 import { TEST_SEED } from '../model/evaluate.js';
 import { codeIndices, codesOf, encode } from '../model/generate.js';

@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { groupGrid, toBatch } from '../inspect/pictures.js';
-import { checkScale, dataDirOption, imageShape, loadTestDigits, openSession, pictureOptions, savePicture } from '../inspect/picture_cli.js';
+import { checkScale, dataDirOption, imageShape, loadTestDigits, openSession, pictureOptions, savePicture } from './picture_commands.js';
 import { TEST_SEED } from '../model/evaluate.js';
 import { reconstruct } from '../model/generate.js';
 import { checkNonNegativeInt, checkPositiveInt, cliParser, requireValues } from './parser.js';

@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { sampleGrid, toBatch } from '../inspect/pictures.js';
-import { checkScale, imageShape, openSession, pictureOptions, savePicture } from '../inspect/picture_cli.js';
+import { checkScale, imageShape, openSession, pictureOptions, savePicture } from './picture_commands.js';
 import { samplePrior } from '../model/generate.js';
 import { checkNonNegativeInt, checkPositiveInt, cliParser, requireValues } from './parser.js';
 

@@ -10,7 +10,7 @@ import { batchesPerEpoch, binarizeSet, DataError, loadDataset, type Dataset } fr
 import { loadCheckpoint, type LoadedCheckpoint } from '../model/checkpoint.js';
 import { evaluateVae, TEST_SEED, type EvalResult } from '../model/evaluate.js';
 import { train, type TrainerHooks, type TrainResult } from '../model/trainer.js';
-import { tensorBoardHooks } from '../tensorboard/training_hooks.js';
+import { tensorBoardHooks } from '../model/training_hooks.js';
 import { backendOption, checkPositiveInt, cliParser, requireValues } from './parser.js';
 import { progressHooks } from './progress.js';
 import { CliError, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE } from './run.js';

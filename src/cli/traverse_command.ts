@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { traversalPicture, toBatch, type TraversalPanel } from '../inspect/pictures.js';
-import { checkScale, dataDirOption, imageShape, loadTestDigits, openSession, pictureOptions, savePicture } from '../inspect/picture_cli.js';
+import { checkScale, dataDirOption, imageShape, loadTestDigits, openSession, pictureOptions, savePicture } from './picture_commands.js';
 import { TEST_SEED } from '../model/evaluate.js';
 import { codeIndices, codesOf, encode, reconstruct, traverseCodes } from '../model/generate.js';
 import { checkNonNegativeInt, cliParser, requireValues } from './parser.js';

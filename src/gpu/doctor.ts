@@ -5,6 +5,7 @@
  */
 import { ALL_CUDA_LIBRARIES, NEWER_CUDA_LIBRARIES, type LibraryStatus } from './cuda_libraries.js';
 import { driverSection, librarySection } from './doctor_cuda.js';
+import type { Check, CheckStatus, DoctorReport, GpuBackendVerdict, Section } from './doctor_report.js';
 import type { DoctorProbes, NativeLoadResult, PackageInfo } from './doctor_probes.js';
 import type { NvidiaSmiResult } from './nvidia_smi.js';
 import { parseTfLog, type TfLogFacts } from './tf_log.js';
@@ -18,35 +19,7 @@ import {
   type AdapterInfo,
 } from './webgpu_adapter.js';
 
-export type CheckStatus = 'ok' | 'missing' | 'warn' | 'info';
-
-export interface Check {
-  status: CheckStatus;
-  label: string;
-  /** What to do about it (gaps only). */
-  fix?: string;
-}
-
-export interface Section {
-  title: string;
-  checks: Check[];
-  /** One fix for the section as a whole (e.g. all missing CUDA libraries). */
-  fix?: string;
-}
-
-export interface GpuBackendVerdict {
-  backend: 'tensorflow-gpu' | 'webgpu';
-  runs: boolean;
-  /** The device, or why not. */
-  detail: string;
-}
-
-export interface DoctorReport {
-  sections: Section[];
-  verdicts: GpuBackendVerdict[];
-  /** 0 when a GPU backend would run, 1 otherwise. */
-  exitCode: 0 | 1;
-}
+export type { Check, CheckStatus, DoctorReport, GpuBackendVerdict, Section } from './doctor_report.js';
 
 const NODE_GPU = '@tensorflow/tfjs-node-gpu';
 const NODE_CPU = '@tensorflow/tfjs-node';

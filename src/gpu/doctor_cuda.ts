@@ -4,7 +4,7 @@
  * fix. Pure functions of what the probes found.
  */
 import { ALL_CUDA_LIBRARIES, cudaFix, missingLibraries, type CudaLibrary, type LibraryStatus } from './cuda_libraries.js';
-import type { Check, Section } from './doctor.js';
+import type { Check, Section } from './doctor_report.js';
 import { MIN_CUDA11_DRIVER, describeGpus, driverSupportsCuda11, type NvidiaSmiResult } from './nvidia_smi.js';
 import type { TfLogFacts } from './tf_log.js';
 

@@ -2,7 +2,7 @@
  * The doctor's report as text (sections of ✓/✗ lines, each gap followed by
  * its fix) or as one JSON object for scripts.
  */
-import type { CheckStatus, DoctorReport } from './doctor.js';
+import type { CheckStatus, DoctorReport } from './doctor_report.js';
 
 const MARK: Record<CheckStatus, string> = { ok: '✓', missing: '✗', warn: '!', info: '·' };
 

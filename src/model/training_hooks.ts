@@ -9,12 +9,12 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { binarizeSet, sliceSet, type Dataset } from '../data/index.js';
 import { encodePng, tileImages, type PixelImage } from '../image/index.js';
-import type { TrainConfig } from '../model/config.js';
-import { TEST_SEED } from '../model/evaluate.js';
-import { codeIndices, codesOf, encode, reconstruct, samplePrior } from '../model/generate.js';
-import type { TrainerHooks } from '../model/trainer.js';
-import type { CategoricalVae } from '../model/vae.js';
-import { SummaryWriter } from './summary_writer.js';
+import type { TrainConfig } from './config.js';
+import { TEST_SEED } from './evaluate.js';
+import { codeIndices, codesOf, encode, reconstruct, samplePrior } from './generate.js';
+import type { TrainerHooks } from './trainer.js';
+import type { CategoricalVae } from './vae.js';
+import { SummaryWriter } from '../tensorboard/summary_writer.js';
 
 export interface TensorBoardHookOptions {
   logdir: string;

@@ -4,13 +4,13 @@
  * the checkpoint, load test digits) and the atomic PNG write with its report.
  */
 import { selectBackend, type BackendChoice, type BackendSelection } from '../backend.js';
-import { backendOption } from '../cli/parser.js';
-import { CliError, EXIT_USAGE } from '../cli/run.js';
+import { backendOption } from './parser.js';
+import { CliError, EXIT_USAGE } from './run.js';
 import { binarizeSet, loadDataset, sliceSet, type ImageSet } from '../data/index.js';
 import { encodePng, type PixelImage } from '../image/index.js';
 import { loadCheckpoint, type LoadedCheckpoint } from '../model/checkpoint.js';
 import { TEST_SEED } from '../model/evaluate.js';
-import { checkOutputPath, writeFileAtomic } from './output.js';
+import { checkOutputPath, writeFileAtomic } from '../inspect/output.js';
 
 /** The flags every picture command takes; `out` is the default file name in the current folder. */
 export function pictureOptions(out: string) {
