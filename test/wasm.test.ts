@@ -275,8 +275,14 @@ test('adamUpdate: one step by hand, and subnormal moments flushed to zero', () =
   assert.ok(Math.abs(out[1][2] - -0.2) < 1e-7, `m ${out[1][2]}`);
 });
 
+interface WasmApi {
+  Memory: new (descriptor: object) => { buffer: ArrayBuffer };
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: { adam(...args: number[]): void } };
+}
+
 test("the SIMD Adam module gives the JS loop's results, flushing subnormals, on shared and plain memory", () => {
-  const api = (globalThis as unknown as { WebAssembly: any }).WebAssembly;
+  const api = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
   const n = 64;
   const attrs: AdamAttrs = { learningRate: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, biasCorrection1: 0.19, biasCorrection2: 0.002 };
   for (const shared of [false, true]) {
