@@ -11,10 +11,19 @@ import * as assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { describeBackends, type TestBackend } from './helpers/backends.js';
 import { byRows, latentReference, matMul, softmaxRow, softplus, transpose, worstRelative } from './helpers/float64.js';
-import { bernoulliGradient, latentGradient, relaxedSoftmax, reluGradient } from '../src/ops/step_ops.js';
-import { gumbelFromUniform, openUniformFloat32 } from '../src/ops/gumbel_noise.js';
-import { sparseInputDense, sparseInputKernelGrad } from '../src/ops/sparse_dense.js';
-import { fusedAdam } from '../src/ops/adam.js';
+import {
+  bernoulliGradient,
+  latentGradient,
+  relaxedSoftmax,
+  reluGradient,
+  BERNOULLI_GRADIENT_KERNEL,
+  LATENT_GRADIENT_KERNEL,
+  RELAXED_SOFTMAX_KERNEL,
+  RELU_GRADIENT_KERNEL,
+} from '../src/ops/step_ops.js';
+import { gumbelFromUniform, openUniformFloat32, GUMBEL_NOISE_KERNEL } from '../src/ops/gumbel_noise.js';
+import { sparseInputDense, sparseInputKernelGrad, SPARSE_DENSE_GRAD_KERNEL, SPARSE_DENSE_KERNEL } from '../src/ops/sparse_dense.js';
+import { ADAM_KERNEL, fusedAdam } from '../src/ops/adam.js';
 import { bernoulliNll, categoricalKlToUniform } from '../src/model/loss.js';
 import { gumbelSoftmax } from '../src/layers/gumbel_softmax.js';
 import { Rng } from '../src/random.js';
@@ -30,6 +39,33 @@ await describeBackends('named ops against float64', (backend) => {
   const s = scaleOf(backend);
   // Sizes that are not multiples of the SIMD width, so the kernels' scalar tails run too.
   const [rows, k, tau, w] = [37, 10, 0.6, 0.01];
+
+  it('each op runs its one kernel where the backend has it (wasm), else the plain tfjs ops', async () => {
+    const [a, b] = [tf.ones([4, k]), tf.ones([4, k])];
+    const [m, u] = [tf.ones([4, 8]) as tf.Tensor2D, tf.fill([4, k], 0.5)];
+    const [w8, bias, dy] = [tf.ones([8, 16]) as tf.Tensor2D, tf.ones([16]) as tf.Tensor1D, tf.ones([4, 16]) as tf.Tensor2D];
+    const ops: Array<[string, () => tf.TensorContainer]> = [
+      [RELAXED_SOFTMAX_KERNEL, () => relaxedSoftmax(a, b, tau, k)],
+      [LATENT_GRADIENT_KERNEL, () => latentGradient(a, b, a, tau, k, w)],
+      [RELU_GRADIENT_KERNEL, () => reluGradient(a, b)],
+      [BERNOULLI_GRADIENT_KERNEL, () => bernoulliGradient(a, b, 1)],
+      [GUMBEL_NOISE_KERNEL, () => gumbelFromUniform(u)],
+      [SPARSE_DENSE_KERNEL, () => sparseInputDense(m, w8, bias, 'relu')],
+      [SPARSE_DENSE_GRAD_KERNEL, () => sparseInputKernelGrad(m, dy)],
+    ];
+    for (const [name, op] of ops) {
+      const { kernelNames } = await tf.profile(op);
+      if (backend === 'wasm') assert.deepEqual(kernelNames, [name], `${name}: the wasm kernel alone`);
+      else assert.ok(!kernelNames.includes(name) && kernelNames.length > 0, `${name}: plain tfjs ops, got ${kernelNames.join(', ')}`);
+    }
+    // The fused Adam has a JS kernel for cpu too (src/ops/adam.ts).
+    const optimizer = fusedAdam(0.1);
+    const [v, g] = [tf.variable(tf.ones([8]), true, `adam_kernel_${backend}`), tf.ones([8])];
+    const { kernelNames } = await tf.profile(() => optimizer.applyGradients([{ name: v.name, tensor: g }]));
+    assert.equal(kernelNames.includes(ADAM_KERNEL), backend !== 'webgpu', `Adam: ${kernelNames.join(', ')}`);
+    tf.dispose([a, b, m, u, w8, bias, dy, v, g]);
+    optimizer.dispose();
+  });
 
   it('relaxedSoftmax and latentGradient', async () => {
     const [l, g, dy] = [uniforms(rows * k, 1, -4, 4), uniforms(rows * k, 2, -2, 2), uniforms(rows * k, 3)];
