@@ -24,6 +24,7 @@
  * summation order.
  */
 import * as tf from '@tensorflow/tfjs';
+import type { WasmBackendLike } from './backend_like.js';
 import { gemmSupports, runGemm } from './gemm.js';
 import type { GemmKind } from './gemm_kernels.js';
 
@@ -31,12 +32,8 @@ type KernelConfig = tf.KernelConfig;
 type KernelFunc = KernelConfig['kernelFunc'];
 type TensorInfo = tf.TensorInfo;
 type Backend = Parameters<KernelFunc>[0]['backend'] & { disposeData(dataId: object): boolean };
-/** The parts of tfjs's BackendWasm used to run our own kernels on its heap. */
-type WasmBackendInternals = Backend & {
-  wasm: object;
-  dataIdMap: { get(dataId: object): { memoryOffset: number } };
-  makeOutput(shape: number[], dtype: tf.DataType): TensorInfo;
-};
+/** tfjs's BackendWasm, whose heap our own kernels run on. */
+type WasmBackendInternals = Backend & WasmBackendLike;
 
 const BACKEND = 'wasm';
 /** The kernels we wrap; both take inputs a, b and attrs transposeA, transposeB. */
