@@ -17,6 +17,8 @@ export interface ImportEdge {
   specifier: string;
   /** 1-based line of the specifier. */
   line: number;
+  /** `import type` / `export type`: erased when compiled, so no code is loaded. */
+  typeOnly: boolean;
 }
 
 /** Comments blanked out (kept as spaces, so offsets and lines stay), strings and template literals kept. */
@@ -59,15 +61,16 @@ const SPECIFIERS = [
 ];
 
 /** The module specifiers a source imports, with their lines, in order of appearance. */
-export function importSpecifiers(source: string): Array<{ specifier: string; line: number }> {
+export function importSpecifiers(source: string): Array<{ specifier: string; line: number; typeOnly: boolean }> {
   const code = stripComments(source);
-  const found = new Map<number, string>();
+  const found = new Map<number, { specifier: string; typeOnly: boolean }>();
   for (const pattern of SPECIFIERS) {
-    for (const m of code.matchAll(pattern)) found.set(m.index + m[0].lastIndexOf(m[2]), m[2]);
+    for (const m of code.matchAll(pattern)) {
+      const at = m.index + m[0].lastIndexOf(m[2]);
+      if (!found.has(at)) found.set(at, { specifier: m[2], typeOnly: /^(import|export)\s+type\b/.test(m[0]) });
+    }
   }
-  return [...found.entries()]
-    .sort(([a], [b]) => a - b)
-    .map(([at, specifier]) => ({ specifier, line: code.slice(0, at).split('\n').length }));
+  return [...found.entries()].sort(([a], [b]) => a - b).map(([at, found]) => ({ ...found, line: code.slice(0, at).split('\n').length }));
 }
 
 /** The .ts file a relative specifier names ('./x.js' -> x.ts, './dir' -> dir/index.ts), or null when none exists. */
@@ -94,7 +97,13 @@ export function importGraph(root: string, dirs: string[]): ImportEdge[] {
     listSources(root, dir).flatMap((file) =>
       importSpecifiers(fs.readFileSync(path.join(root, file), 'utf8'))
         .filter(({ specifier }) => specifier.startsWith('.'))
-        .map(({ specifier, line }) => ({ from: file, to: resolveSource(root, file, specifier) ?? '', specifier, line })),
+        .map(({ specifier, line, typeOnly }) => ({
+          from: file,
+          to: resolveSource(root, file, specifier) ?? '',
+          specifier,
+          line,
+          typeOnly,
+        })),
     ),
   );
 }
