@@ -20,6 +20,7 @@
  * has it and tfjs's own update elsewhere.
  */
 import * as tf from '@tensorflow/tfjs';
+import { hasKernel } from './dispatch.js';
 
 export const ADAM_KERNEL = 'CatvaeAdamUpdate';
 const FLT_MIN = 1.1754943508222875e-38;
@@ -109,7 +110,7 @@ export class FusedAdamOptimizer extends tf.AdamOptimizer {
   }
 
   override applyGradients(variableGradients: Parameters<tf.AdamOptimizer['applyGradients']>[0]): void {
-    if (!tf.getKernel(ADAM_KERNEL, tf.getBackend())) {
+    if (!hasKernel(ADAM_KERNEL)) {
       super.applyGradients(variableGradients);
       return;
     }
