@@ -8,6 +8,14 @@ import type { PixelImage } from '../image/pixels.js';
 export interface Series {
   colour: [number, number, number];
   points: Array<{ x: number; y: number }>;
+  /** Line width in pixels (default 2). */
+  width?: number;
+}
+
+/** A colour mixed with white: `amount` 0 keeps it, 1 is white. */
+export function tint([r, g, b]: [number, number, number], amount: number): [number, number, number] {
+  const mix = (c: number) => Math.round(c + (255 - c) * amount);
+  return [mix(r), mix(g), mix(b)];
 }
 
 /** Line colours in order (matplotlib's tab10), with the names the Markdown legend uses. */
@@ -141,7 +149,8 @@ export function plotLines(series: Series[], options: { width?: number; height?: 
     }
     for (const s of series) {
       const pts = s.points.filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y));
-      for (let i = 1; i < pts.length; i++) canvas.line(px(pts[i - 1].x), py(pts[i - 1].y), px(pts[i].x), py(pts[i].y), s.colour, 2);
+      for (let i = 1; i < pts.length; i++)
+        canvas.line(px(pts[i - 1].x), py(pts[i - 1].y), px(pts[i].x), py(pts[i].y), s.colour, s.width ?? 2);
       if (pts.length === 1) canvas.line(px(pts[0].x) - 2, py(pts[0].y), px(pts[0].x) + 2, py(pts[0].y), s.colour, 3);
     }
   }

@@ -18,6 +18,8 @@ export interface PointRow {
   best_val_neg_elbo: number | null;
   train_seconds: number | null;
   message: string | null;
+  /** Validation -ELBO after each epoch. */
+  curve: Array<{ step: number; value: number }>;
 }
 
 /** Mean and sample standard deviation (null for fewer than two values) over the seeds that have the value. */
@@ -77,6 +79,7 @@ export function buildReport(axes: Axis[], fixed: Record<string, FlagValue>, reco
     best_val_neg_elbo: r.best_val_neg_elbo,
     train_seconds: r.train_seconds,
     message: r.message,
+    curve: r.curve,
   }));
   const seedAxis = axes.some((a) => a.name === 'seed');
   const groups = new Map<string, PointRecord[]>();

@@ -1,15 +1,15 @@
 /**
  * Writes a sweep folder's report from what is on disk: every point of its
  * sweep.json, whichever machine or shard ran it. report.md, report.csv,
- * report.json and curves.png (validation -ELBO by step, one line per
- * configuration, seeds averaged).
+ * report.json and curves.png (validation -ELBO by step: each point a thin
+ * pale line, each configuration's mean over seeds a bold one).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { encodePng } from '../image/png.js';
 import { GridError } from './grid.js';
 import { readManifest } from './manifest.js';
-import { PALETTE, plotLines } from './plot.js';
+import { PALETTE, plotLines, tint, type Series } from './plot.js';
 import { readPointRecord } from './point_state.js';
 import { buildReport, reportCsv, reportJson, reportMarkdown, type SweepReport } from './report.js';
 
