@@ -9,10 +9,11 @@ import { makeManifest, writeManifest } from '../src/sweep/manifest.js';
 const ROOT = path.resolve(import.meta.dirname, '..');
 const GRID = ['--grid', 'latent-vars=6,8', '--grid', 'seed=1,2'];
 // Tiny runs: 4 steps an epoch, a checkpoint after each.
-const TINY = [
-  ...['--steps', '16', '--train-size', '200', '--validation-size', '100', '--test-size', '100', '--batch-size', '50'],
+const TINY_RUN = [
+  ...['--train-size', '200', '--validation-size', '100', '--test-size', '100', '--batch-size', '50'],
   ...['--categories', '4', '--encoder-units', '32', '--decoder-units', '32', '--backend', 'wasm', '--no-progress'],
 ];
+const TINY = [...TINY_RUN, '--steps', '16'];
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'catvae-sweep-'));
 
 function sweep(args: string[], options: { detached?: boolean } = {}) {
@@ -159,4 +160,49 @@ test('--shard 0/2 and 1/2 run disjoint halves; the report over the shared folder
   assert.match(report.stdout, /\| latent-vars-8_seed-2 \| 8 \| 2 \| completed \| 16 \|/);
   assert.deepEqual(results(dir), ref.results);
   for (const f of ['report.md', 'report.csv', 'curves.png']) assert.ok(fs.statSync(path.join(dir, f)).size > 0, f);
+});
+
+test('a sweep child saves and stops when its sweep dies (stdin closes, pipes break) and on SIGTERM', async () => {
+  const dir = path.join(tmp(), 'run');
+  const start = (extra: string[]) =>
+    spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        path.join(ROOT, 'src', 'cli', 'sweep_child.ts'),
+        'train',
+        ...TINY_RUN,
+        '--steps',
+        '100000',
+        '--out',
+        dir,
+        '--json',
+        ...extra,
+      ],
+      { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] },
+    );
+  const exit = (child: ReturnType<typeof start>) => new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  const step = () => JSON.parse(fs.readFileSync(path.join(dir, 'latest', 'state.json'), 'utf8')).step as number;
+
+  // The sweep is gone: its end of every pipe closes at once.
+  const orphan = start([]);
+  const orphanExit = exit(orphan);
+  await waitFor(() => fs.existsSync(path.join(dir, 'latest', 'state.json')), 'a first checkpoint');
+  const first = step();
+  orphan.stdout.destroy();
+  orphan.stderr.destroy();
+  orphan.stdin.end();
+  assert.equal(await orphanExit, 130, 'stopped as on Ctrl-C');
+  const saved = step();
+  assert.ok(saved > first && saved < 100000, `saved at step ${saved} on stopping (first checkpoint: ${first})`);
+
+  const termed = start(['--resume', dir]);
+  let stderr = '';
+  termed.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  const termedExit = exit(termed);
+  await waitFor(() => /resuming .* at step/.test(stderr) && step() > saved, 'a checkpoint of the resumed run');
+  termed.kill('SIGTERM');
+  assert.equal(await termedExit, 130, stderr);
+  assert.match(stderr, /stopping: saving a checkpoint/);
 });

@@ -16,9 +16,14 @@ const stopOnce = () => {
   stopping = true;
   process.kill(process.pid, 'SIGINT');
 };
+/** The sweep is gone: its pipes with it, so output is dropped (not an EPIPE crash) while the run saves. */
+const orphaned = () => {
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
+  stopOnce();
+};
 process.on('SIGTERM', stopOnce);
-process.stdin.on('end', stopOnce);
-process.stdin.on('error', stopOnce);
+process.stdin.on('end', orphaned);
+process.stdin.on('error', orphaned);
 process.stdin.resume();
 
 if (command === 'train') await runCli(() => trainCommand(argv));

@@ -13,13 +13,12 @@ import { GridError, parseShard, shardPoints, type FlagValue, type GridPoint, typ
 import { checkSweepDir, makeManifest, writeManifest } from '../sweep/manifest.js';
 import { EVALUATION_JSON } from '../sweep/point_state.js';
 import { REPORT_FILES, writeReport } from '../sweep/report_files.js';
-import { lastErrorLine, SweepRunner, type ChildCommand } from '../sweep/runner.js';
+import { lastErrorLine, runChild, SweepRunner, type ChildCommand } from '../sweep/runner.js';
 import { mergeSpecs, parseGridFlag, parseSpecText, type FlagKind, type SweepSpec } from '../sweep/spec.js';
 import { checkNonNegativeInt, checkPositiveInt, cliParser, requireValues } from './parser.js';
 import { CliError, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE } from './run.js';
 import { checkPoint, pointArgv, sweepableFlags, totalStepsOf } from './sweep_points.js';
 import { sweepProgress } from './sweep_progress.js';
-import { spawnSync } from 'node:child_process';
 
 /**
  * The child process: sweep_child next to this module. From the sources (.ts,
@@ -171,11 +170,10 @@ async function evaluatePoint(child: ChildCommand, runDir: string, iwSamples: num
     ...(fixed['test-size'] !== undefined ? ['--test-size', String(fixed['test-size'])] : []),
     ...(fixed.backend !== undefined ? ['--backend', String(fixed.backend)] : []),
   ];
-  const r = spawnSync(child.file, [...child.args, 'evaluate', runDir, '--json', '--iw-samples', String(iwSamples), ...extra], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const line = r.stdout?.trim().split('\n').at(-1);
-  if (r.status !== 0 || !line) throw new CliError(`evaluate failed: ${lastErrorLine(r.stderr ?? '') ?? `exit code ${r.status}`}`);
+  const r = await runChild(child, ['evaluate', runDir, '--json', '--iw-samples', String(iwSamples), ...extra]);
+  const line = r.stdout.trim().split('\n').at(-1);
+  if (r.code !== 0 || !line) {
+    throw new CliError(`evaluate failed: ${lastErrorLine(r.stderr) ?? (r.signal ? `killed by ${r.signal}` : `exit code ${r.code}`)}`);
+  }
   fs.writeFileSync(file, `${line}\n`);
 }

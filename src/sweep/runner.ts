@@ -96,6 +96,8 @@ export class SweepRunner {
     const plan = planPoint(runDir);
     if (plan === 'done') {
       onEvent({ type: 'skip', point });
+      // A finished point whose extra step (evaluation) failed or was stopped gets it now.
+      await this.options.afterCompleted?.(point, runDir).catch(() => undefined);
       return 'done';
     }
     fs.mkdirSync(runDir, { recursive: true });
@@ -166,6 +168,25 @@ export class SweepRunner {
     onEvent({ type: 'end', point, outcome, summary, message, seconds });
     return outcome;
   }
+}
+
+/** Runs a short helper command (e.g. evaluate) as a child like the training ones: stdin held open, output collected. */
+export function runChild(
+  command: ChildCommand,
+  args: string[],
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
+  const proc = spawn(command.file, [...command.args, ...args], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: { ...process.env, CATVAE_SWEEP_CHILD: '1' },
+  });
+  let stdout = '';
+  let stderr = '';
+  proc.stdout!.on('data', (c: Buffer) => (stdout += c.toString()));
+  proc.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+  return new Promise((resolve) => {
+    proc.on('error', (error) => resolve({ code: null, signal: null, stdout, stderr: `${stderr}\nerror: ${error.message}` }));
+    proc.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
 }
 
 function writeJson(file: string, value: unknown): void {
