@@ -35,8 +35,8 @@ function sweep(args: string[], options: { detached?: boolean } = {}) {
 function results(dir: string) {
   const report = JSON.parse(fs.readFileSync(path.join(dir, 'report.json'), 'utf8'));
   return {
-    points: report.points.map(({ train_seconds: _s, ...row }: Record<string, unknown>) => row),
-    configurations: report.configurations.map(({ train_seconds: _s, ...row }: Record<string, unknown>) => row),
+    points: report.points.map(({ train_seconds: _s, wall_seconds: _w, ...row }: Record<string, unknown>) => row),
+    configurations: report.configurations.map(({ train_seconds: _s, wall_seconds: _w, ...row }: Record<string, unknown>) => row),
   };
 }
 

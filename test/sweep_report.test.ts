@@ -24,6 +24,7 @@ function records(): PointRecord[] {
       nll_iw: null,
       best_val_neg_elbo: failed ? 130 : 99 + k + seed,
       train_seconds: 10 * seed,
+      wall_seconds: failed ? null : 12 * seed,
       curve: [
         { step: 50, value: 150 + seed },
         { step: 100, value: 120 + k + seed },
@@ -74,13 +75,13 @@ test('the report has a row per point and, with seed an axis, mean and spread per
   ]);
 
   const csv = reportCsv(report).trim().split('\n');
-  assert.equal(csv[0], 'point,categories,seed,status,steps,test_neg_elbo,nll_iw,best_val_neg_elbo,train_seconds');
+  assert.equal(csv[0], 'point,categories,seed,status,steps,test_neg_elbo,nll_iw,best_val_neg_elbo,train_seconds,wall_seconds');
   assert.equal(csv.length, 7);
-  assert.equal(csv[1], 'categories-4_seed-1,4,1,completed,100,105,,104,10');
-  assert.equal(csv[6], 'categories-8_seed-3,8,3,failed,20,,,130,30');
+  assert.equal(csv[1], 'categories-4_seed-1,4,1,completed,100,105,,104,10,12');
+  assert.equal(csv[6], 'categories-8_seed-3,8,3,failed,20,,,130,30,');
 
   const md = reportMarkdown(report, { curvesPng: 'curves.png', colours: ['blue', 'orange'] });
-  assert.match(md, /\| 4 \| blue \| 3\/3 \| 106\.00 ± 1\.00 \| - \| 105\.00 ± 1\.00 \| 20\.0 ± 10\.0 \|/);
+  assert.match(md, /\| 4 \| blue \| 3\/3 \| 106\.00 ± 1\.00 \| - \| 105\.00 ± 1\.00 \| 20\.0 ± 10\.0 \| 24\.0 ± 12\.0 \|/);
   assert.match(md, /\| 8 \| orange \| 2\/3 \| 109\.50 ± 0\.71 \|/);
   assert.match(md, /\| categories-8_seed-3 \| 8 \| 3 \| failed \(the loss diverged, "badly"\) \| 20 \| - \|/);
   assert.match(md, /Fixed flags: `--steps 100`/);

@@ -13,6 +13,8 @@ import type { GridPoint } from './grid.js';
 export const RESULT_JSON = 'result.json';
 /** Why a point's last attempt failed (exit code and last line); removed when it later succeeds. */
 export const FAILURE_JSON = 'failure.json';
+/** One line per attempt the sweep saw end: start time, seconds, outcome (a sweep killed outright records none). */
+export const ATTEMPTS_JSONL = 'attempts.jsonl';
 /** The output of `evaluate --json` (with the importance-weighted bound), when the sweep ran it. */
 export const EVALUATION_JSON = 'evaluation.json';
 
@@ -38,6 +40,8 @@ export interface PointRecord {
   best_val_neg_elbo: number | null;
   /** Seconds spent training, summed over the epochs of every attempt (from the run's history). */
   train_seconds: number | null;
+  /** Wall-clock seconds of the child processes, summed over the attempts recorded (start-up and test evaluation included). */
+  wall_seconds: number | null;
   /** Validation -ELBO after each epoch. */
   curve: Array<{ step: number; value: number }>;
   /** For failed points: the last line the child printed. */
@@ -97,9 +101,30 @@ export function readPointRecord(sweepDir: string, point: GridPoint): PointRecord
     nll_iw: evaluation?.nll_iw ?? null,
     best_val_neg_elbo: summary?.best_val_neg_elbo ?? bestOf(history),
     train_seconds: state ? history.reduce((a, h) => a + h.seconds, 0) : null,
+    wall_seconds: wallSeconds(runDir),
     curve: history.filter((h) => h.val_neg_elbo !== null).map((h) => ({ step: h.step, value: h.val_neg_elbo! })),
     message: summary ? null : (failure?.message ?? null),
   };
+}
+
+function wallSeconds(runDir: string): number | null {
+  let text: string;
+  try {
+    text = fs.readFileSync(path.join(runDir, ATTEMPTS_JSONL), 'utf8');
+  } catch {
+    return null;
+  }
+  const seconds = text
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => {
+      try {
+        return Number((JSON.parse(line) as { seconds: number }).seconds) || 0;
+      } catch {
+        return 0; // a line cut off by a kill
+      }
+    });
+  return seconds.length > 0 ? seconds.reduce((a, b) => a + b, 0) : null;
 }
 
 function bestOf(history: HistoryState['history']): number | null {

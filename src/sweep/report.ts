@@ -17,6 +17,7 @@ export interface PointRow {
   nll_iw: number | null;
   best_val_neg_elbo: number | null;
   train_seconds: number | null;
+  wall_seconds: number | null;
   message: string | null;
   /** Validation -ELBO after each epoch. */
   curve: Array<{ step: number; value: number }>;
@@ -38,6 +39,7 @@ export interface ConfigRow {
   nll_iw: Spread;
   best_val_neg_elbo: Spread;
   train_seconds: Spread;
+  wall_seconds: Spread;
   /** Validation -ELBO by step, averaged over the seeds that reached the step. */
   curve: Array<{ step: number; value: number }>;
 }
@@ -78,6 +80,7 @@ export function buildReport(axes: Axis[], fixed: Record<string, FlagValue>, reco
     nll_iw: r.nll_iw,
     best_val_neg_elbo: r.best_val_neg_elbo,
     train_seconds: r.train_seconds,
+    wall_seconds: r.wall_seconds,
     message: r.message,
     curve: r.curve,
   }));
@@ -98,6 +101,7 @@ export function buildReport(axes: Axis[], fixed: Record<string, FlagValue>, reco
       nll_iw: spread(done.map((r) => r.nll_iw)),
       best_val_neg_elbo: spread(done.map((r) => r.best_val_neg_elbo)),
       train_seconds: spread(done.map((r) => r.train_seconds)),
+      wall_seconds: spread(done.map((r) => r.wall_seconds)),
       curve: meanCurve(rs.map((r) => r.curve)),
     };
   });
@@ -124,7 +128,8 @@ export function reportMarkdown(report: SweepReport, options: { curvesPng?: strin
     `Fixed flags: ${fixed.length > 0 ? `\`${fixed.join(' ')}\`` : 'none'}.`,
     '',
     'Test -ELBO: the best checkpoint on the test set (nats); IW: the importance-weighted bound when evaluated; ' +
-      'best val: the lowest validation -ELBO; seconds: training time summed over epochs.',
+      'best val: the lowest validation -ELBO; train s: training time summed over epochs; ' +
+      "wall s: the runs' wall-clock time (start-up and test evaluation included) summed over the attempts the sweep saw end.",
     '',
   ];
   if (report.seedAxis) {
@@ -132,7 +137,7 @@ export function reportMarkdown(report: SweepReport, options: { curvesPng?: strin
     lines.push('## Over seeds (mean ± sd)', '');
     lines.push(
       table(
-        [...names, 'colour', 'seeds done', 'test -ELBO', 'IW bound', 'best val -ELBO', 'seconds'],
+        [...names, 'colour', 'seeds done', 'test -ELBO', 'IW bound', 'best val -ELBO', 'train s', 'wall s'],
         report.configurations.map((c, i) => [
           ...names.map((n) => cell(c.config[n])),
           options.colours?.[i] ?? '-',
@@ -141,6 +146,7 @@ export function reportMarkdown(report: SweepReport, options: { curvesPng?: strin
           withSpread(c.nll_iw),
           withSpread(c.best_val_neg_elbo),
           withSpread(c.train_seconds, 1),
+          withSpread(c.wall_seconds, 1),
         ]),
       ),
       '',
@@ -162,7 +168,8 @@ export function reportMarkdown(report: SweepReport, options: { curvesPng?: strin
         'test -ELBO',
         'IW bound',
         'best val -ELBO',
-        'seconds',
+        'train s',
+        'wall s',
       ],
       report.points.map((p) => [
         p.point,
@@ -174,6 +181,7 @@ export function reportMarkdown(report: SweepReport, options: { curvesPng?: strin
         num(p.nll_iw),
         num(p.best_val_neg_elbo),
         num(p.train_seconds, 1),
+        num(p.wall_seconds, 1),
       ]),
     ),
   );
@@ -188,7 +196,17 @@ function csvField(value: string): string {
 /** One line per point; config columns first, then the results (empty when absent). */
 export function reportCsv(report: SweepReport): string {
   const axisNames = report.axes.map((a) => a.name);
-  const header = ['point', ...axisNames, 'status', 'steps', 'test_neg_elbo', 'nll_iw', 'best_val_neg_elbo', 'train_seconds'];
+  const header = [
+    'point',
+    ...axisNames,
+    'status',
+    'steps',
+    'test_neg_elbo',
+    'nll_iw',
+    'best_val_neg_elbo',
+    'train_seconds',
+    'wall_seconds',
+  ];
   const value = (v: number | null) => (v === null ? '' : String(v));
   const rows = report.points.map((p) => [
     p.point,
@@ -199,6 +217,7 @@ export function reportCsv(report: SweepReport): string {
     value(p.nll_iw),
     value(p.best_val_neg_elbo),
     value(p.train_seconds),
+    value(p.wall_seconds),
   ]);
   return `${[header, ...rows].map((r) => r.map(csvField).join(',')).join('\n')}\n`;
 }

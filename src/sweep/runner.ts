@@ -9,7 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { GridPoint } from './grid.js';
-import { FAILURE_JSON, planPoint, RESULT_JSON, type PointPlan, type TrainSummary } from './point_state.js';
+import { ATTEMPTS_JSONL, FAILURE_JSON, planPoint, RESULT_JSON, type PointPlan, type TrainSummary } from './point_state.js';
 
 /** Train's exit code after a clean stop on SIGINT (src/cli/run.ts EXIT_INTERRUPTED). */
 export const EXIT_INTERRUPTED = 130;
@@ -165,6 +165,10 @@ export class SweepRunner {
         message = String((error as Error).message ?? error).split('\n')[0];
       }
     }
+    fs.appendFileSync(
+      path.join(runDir, ATTEMPTS_JSONL),
+      `${JSON.stringify({ started: new Date(Date.now() - seconds * 1000).toISOString(), seconds, outcome })}\n`,
+    );
     onEvent({ type: 'end', point, outcome, summary, message, seconds });
     return outcome;
   }
