@@ -206,3 +206,33 @@ test('a sweep child saves and stops when its sweep dies (stdin closes, pipes bre
   assert.equal(await termedExit, 130, stderr);
   assert.match(stderr, /stopping: saving a checkpoint/);
 });
+
+test('a point that fails is recorded and reported, and the others still run', async () => {
+  const dir = path.join(tmp(), 'sweep');
+  // --batch-size 300 passes the flag checks but is more than the 200 training images: train exits 2 once it has the data.
+  const args = [
+    '--out',
+    dir,
+    '--grid',
+    'batch-size=300,50',
+    ...TINY.filter((a, i) => a !== '--batch-size' && TINY[i - 1] !== '--batch-size'),
+  ];
+  const r = await sweep([...args, '--latent-vars', '6', '--parallel', '2']).done;
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, /batch-size-300: FAILED: --batch-size 300 is more than the 200 training images/);
+  assert.match(r.stderr, /sweep: 1 completed, 0 already finished, 0 diverged, 1 failed/);
+  const failure = JSON.parse(fs.readFileSync(path.join(dir, 'batch-size-300', 'failure.json'), 'utf8'));
+  assert.equal(failure.exit_code, 2);
+  const rows = JSON.parse(fs.readFileSync(path.join(dir, 'report.json'), 'utf8')).points;
+  assert.deepEqual(
+    rows.map((p: { point: string; status: string }) => [p.point, p.status]),
+    [
+      ['batch-size-300', 'failed'],
+      ['batch-size-50', 'completed'],
+    ],
+  );
+  assert.match(
+    fs.readFileSync(path.join(dir, 'report.md'), 'utf8'),
+    /\| batch-size-300 \| 300 \| blue \| failed \(--batch-size 300 is more/,
+  );
+});
