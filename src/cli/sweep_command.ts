@@ -19,6 +19,7 @@ import { checkNonNegativeInt, checkPositiveInt, cliParser, requireValues } from 
 import { CliError, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE } from './run.js';
 import { checkPoint, pointArgv, sweepableFlags, totalStepsOf } from './sweep_points.js';
 import { sweepProgress } from './sweep_progress.js';
+import { sweepReportCommand } from './sweep_report_command.js';
 
 /**
  * The child process: sweep_child next to this module. From the sources (.ts,
@@ -42,6 +43,7 @@ const sweepOptions = {
     default: 0,
     describe: 'After each point, evaluate the importance-weighted bound with this many samples (0: skip)',
   },
+  report: { type: 'boolean', default: false, describe: 'Only write the report of the sweep in --out (as sweep-report does)' },
   'dry-run': { type: 'boolean', default: false, describe: 'List the points and their flags, run nothing' },
   progress: { type: 'boolean', default: true, describe: 'Live display on a terminal (--no-progress: plain lines)' },
 } as const;
@@ -84,6 +86,7 @@ export async function sweepCommand(argv?: string[]): Promise<number> {
     .parseAsync();
 
   const out = path.resolve(args.out as string);
+  if (args.report) return sweepReportCommand([out]);
   let spec: SweepSpec;
   let shard: Shard | null = null;
   try {

@@ -31,6 +31,8 @@ export function sweepProgress(options: {
   const startStep = new Map<string, number>();
   const running = new Map<string, GridPoint>();
   let ended = 0;
+  /** When the first step was seen: the rate leaves out the first start-up (loading tfjs and the data). */
+  let firstStepAt: number | null = null;
   let drawn = 0;
   let timer: NodeJS.Timeout | null = null;
 
@@ -38,7 +40,8 @@ export function sweepProgress(options: {
     const remaining = points.reduce((a, p) => a + Math.max(0, options.totalSteps(p) - (current.get(p.name) ?? 0)), 0);
     const done = [...startStep.entries()].reduce((a, [name, s0]) => a + (current.get(name)! - s0), 0);
     const elapsed = (performance.now() - started) / 1000;
-    const eta = done > 0 && remaining > 0 ? `, ETA ${duration((remaining / done) * elapsed)}` : '';
+    const stepping = firstStepAt === null ? 0 : (performance.now() - firstStepAt) / 1000;
+    const eta = done > 0 && remaining > 0 && stepping > 0 ? `, ETA ${duration((remaining / done) * stepping)}` : '';
     return `sweep: ${ended}/${points.length} points ended, ${running.size} running, ${duration(elapsed)} elapsed${eta}`;
   };
   const draw = () => {
@@ -78,6 +81,7 @@ export function sweepProgress(options: {
         running.set(name, event.point);
         say(`${name}: ${event.plan === 'resume' ? 'resuming from latest/' : 'starting'}`);
       } else if (event.type === 'step') {
+        firstStepAt ??= performance.now();
         if (!startStep.has(name)) startStep.set(name, event.step);
         current.set(name, event.step);
       } else {
