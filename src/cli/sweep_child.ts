@@ -1,0 +1,37 @@
+/**
+ * The process a sweep starts for each point: `sweep_child train|evaluate
+ * [flags]`, i.e. that command plus two things a child of a sweep needs. A
+ * SIGTERM (what schedulers send) becomes train's clean stop, and so does the
+ * end of stdin, which the sweep holds open: a sweep killed outright does not
+ * leave its children training on unattended.
+ */
+import { evaluateCommand } from './evaluate_command.js';
+import { runCli } from './run.js';
+import { trainCommand } from './train_command.js';
+
+const [command, ...argv] = process.argv.slice(2);
+let stopping = false;
+const stopOnce = () => {
+  if (stopping) return;
+  stopping = true;
+  process.kill(process.pid, 'SIGINT');
+};
+/** The sweep is gone: its pipes with it, so output is dropped (not an EPIPE crash) while the run saves. */
+const orphaned = () => {
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
+  stopOnce();
+};
+process.on('SIGTERM', stopOnce);
+process.stdin.on('end', orphaned);
+process.stdin.on('error', orphaned);
+process.stdin.resume();
+
+if (command === 'train') await runCli(() => trainCommand(argv));
+else if (command === 'evaluate') await runCli(() => evaluateCommand(argv));
+else {
+  process.stderr.write(`error: sweep_child runs train or evaluate, not ${command}\n`);
+  process.exitCode = 2;
+}
+// Let the process end: the open stdin would keep it alive.
+process.stdin.removeAllListeners();
+process.stdin.destroy();
