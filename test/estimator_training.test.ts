@@ -49,8 +49,8 @@ for (const estimator of ESTIMATORS) {
     const tau = estimator === 'reinmax' ? 1.5 : 0.7;
     const tape = tapeGradients(model, x, tau, 2);
     model.sampler.noiseState = { seed: 9, calls: 2 };
-    const { gumbel, exponentials } = model.sampler.drawEstimatorNoise([32, 6, 5]);
-    const fast = fastGradients(model, x, gumbel, tau, true, exponentials);
+    const { gumbel, raoNoise } = model.sampler.drawEstimatorNoise([32, 6, 5]);
+    const fast = fastGradients(model, x, gumbel, tau, true, raoNoise);
     assert.ok(Math.abs(fast.terms!.loss.dataSync()[0] - tape.loss) < 1e-4 * tape.loss, 'same loss');
     let worst = 0;
     for (const v of trainableVariables(model)) {
@@ -63,7 +63,7 @@ for (const estimator of ESTIMATORS) {
       worst = Math.max(worst, err / scale);
     }
     assert.ok(worst < 1e-4, `largest relative difference ${worst}`);
-    tf.dispose([x, gumbel, ...(exponentials ? [exponentials] : []), ...Object.values(tape.grads), ...Object.values(fast.grads)]);
+    tf.dispose([x, gumbel, ...(raoNoise ? [raoNoise] : []), ...Object.values(tape.grads), ...Object.values(fast.grads)]);
   });
 }
 

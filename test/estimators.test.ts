@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { useTestBackend } from './helpers/backend.js';
 import { argmax, gumbelMax64, gumbelRaoGradient64, reinmaxGradient64 } from './helpers/estimator_reference.js';
 import { GumbelSoftmax, gumbelSoftmax, findGumbelSoftmaxLayers } from '../src/layers/gumbel_softmax.js';
-import { conditionalGumbelLogits, ESTIMATORS, gumbelMax, sampleExponential, type Estimator } from '../src/layers/estimators.js';
+import { conditionalGumbelLogits, ESTIMATORS, gumbelMax, type Estimator } from '../src/layers/estimators.js';
 import { sampleGumbel } from '../src/layers/gumbel_noise.js';
 import { temperatureAnnealer } from '../src/layers/temperature_schedule.js';
 import { Rng } from '../src/random.js';
@@ -34,9 +34,9 @@ function layerForwardAndGradient(layer: GumbelSoftmax, logits: tf.Tensor2D, w: t
     value,
     grad: Array.from(grad.dataSync()),
     gumbel: Array.from(noise.gumbel.dataSync()),
-    exponentials: noise.exponentials ? Array.from(noise.exponentials.dataSync()) : [],
+    raoNoise: noise.raoNoise ? Array.from(noise.raoNoise.dataSync()) : [],
   };
-  tf.dispose([grad, noise.gumbel, ...(noise.exponentials ? [noise.exponentials] : [])]);
+  tf.dispose([grad, noise.gumbel, ...(noise.raoNoise ? [noise.raoNoise] : [])]);
   return out;
 }
 
@@ -72,9 +72,9 @@ test('gumbel-rao: one-hot forward, mean of conditional ST Gumbel-Softmax gradien
   ]) {
     const layer = gumbelSoftmax({ estimator: 'gumbel-rao', raoSamples: samples, temperature: tau, seed: 5 });
     const got = layerForwardAndGradient(layer, logits, w, 3);
-    assert.equal(got.exponentials.length, samples * ROWS * K, 'raoSamples exponentials per value');
+    assert.equal(got.raoNoise.length, samples * ROWS * K, 'raoSamples Gumbel draws per value');
     assert.deepEqual(got.value, gumbelMax64(l32, got.gumbel, K), 'forward: one_hot(argmax(logits + g))');
-    const want = gumbelRaoGradient64(l32, got.gumbel, got.exponentials, Array.from(w.dataSync()), tau, K, samples);
+    const want = gumbelRaoGradient64(l32, got.gumbel, got.raoNoise, Array.from(w.dataSync()), tau, K, samples);
     assertClose(got.grad, want, 1e-4, `gumbel-rao gradient (k ${samples}, tau ${tau})`);
   }
   tf.dispose([logits, w]);
@@ -113,7 +113,7 @@ test('conditional Gumbel draws: argmax is always D, and over D ~ softmax(logits)
   const row = probs.map(Math.log);
   const logits = tf.tile(tf.tensor2d([row]), [n, 1]);
   const d = gumbelMax(logits, sampleGumbel([n, 5], new Rng(31)));
-  const perturbed = conditionalGumbelLogits(logits, d, sampleExponential([2, n, 5], new Rng(32)));
+  const perturbed = conditionalGumbelLogits(logits, d, sampleGumbel([2, n, 5], new Rng(32)));
   const dValues = d.dataSync();
   const pValues = perturbed.dataSync();
   for (let s = 0; s < 2; s++) {
@@ -142,7 +142,7 @@ test('conditional draws keep masked classes at -Infinity and stay finite for log
     [1e4, -1e4, 0, 3],
   ]);
   const d = gumbelMax(logits, sampleGumbel([2, 4], new Rng(1)));
-  const p = conditionalGumbelLogits(logits, d, sampleExponential([3, 2, 4], new Rng(2))).arraySync() as number[][][];
+  const p = conditionalGumbelLogits(logits, d, sampleGumbel([3, 2, 4], new Rng(2))).arraySync() as number[][][];
   for (const draw of p) {
     assert.equal(draw[0][1], -Infinity);
     assert.ok([draw[0][0], draw[0][2], draw[0][3], ...draw[1]].every(Number.isFinite), JSON.stringify(draw));

@@ -16,8 +16,7 @@
  * VAE's hand-written step (model/fast_step.ts).
  */
 import * as tf from '@tensorflow/tfjs';
-import { Rng } from '../random.js';
-import { oneHotArgmax, openUniformFloat32 } from './gumbel_noise.js';
+import { oneHotArgmax } from './gumbel_noise.js';
 
 export type Estimator = 'gumbel-softmax' | 'straight-through' | 'reinmax' | 'gumbel-rao';
 export const ESTIMATORS: readonly Estimator[] = ['gumbel-softmax', 'straight-through', 'reinmax', 'gumbel-rao'];
@@ -92,35 +91,42 @@ export function reinmaxSample(logits: tf.Tensor, gumbel: tf.Tensor, tau: number 
 }
 
 /**
- * Standard exponential draws E = -log(u) of the given shape, u uniform on the
- * open (0, 1) as for the Gumbel noise: E >= 6e-8, never 0.
+ * The exponential races behind Gumbel-max, given that class D arrived first,
+ * from independent standard Gumbel draws G [k, ...logits.shape] (E = exp(-G)
+ * are standard exponentials): the winner arrives at T_D = E_D / Z
+ * (Z = sum exp(logits)), each other class j later, at
+ * T_j = T_D + E_j / exp(logits_j) (memorylessness); logits + g = -log T.
+ * Returns z = log(T / T_D - 1) (about -1e30 for the winner) and
+ * a = -log T_D [k, ..., 1], with logits shifted by their row maximum first
+ * (T scales by a constant that no softmax sees; `shift` takes a back to the
+ * unshifted scale), so Z >= 1 cannot overflow; a masked class (-Infinity)
+ * gets z = +Infinity.
  */
-export function sampleExponential(shape: number[], rng: Rng): tf.Tensor {
-  const size = shape.reduce((a, b) => a * b, 1);
-  return tf.tidy(() => tf.neg(tf.log(tf.tensor(openUniformFloat32(size, rng), shape, 'float32'))));
+function conditionalRace(logits: tf.Tensor, sample: tf.Tensor, gumbels: tf.Tensor): { z: tf.Tensor; a: tf.Tensor; shift: tf.Tensor } {
+  return tf.tidy(() => {
+    const shift = tf.max(logits, -1, true);
+    const shifted = tf.sub(logits, shift);
+    // a = G_D + log Z
+    const a = tf.add(tf.sum(tf.mul(gumbels, sample), -1, true), tf.log(tf.sum(tf.exp(shifted), -1, true)));
+    // The winner's logit pushed to ~+1e30 makes its exp(z) exactly 0 without a select.
+    const lifted = tf.add(shifted, tf.mul(sample, WINNER_LIFT));
+    // exp(z_j) = (E_j / exp(l_j)) / T_D = exp(a - G_j - l_j)
+    return { z: tf.sub(a, tf.add(gumbels, lifted)), a, shift };
+  });
 }
-
-/** log(exp(a) + exp(b)), exact when one of them is +Infinity (where max + log(sum exp(. - max)) gives NaN). */
-function logAddExp(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
-  return tf.add(tf.maximum(a, b), tf.log1p(tf.exp(tf.neg(tf.abs(tf.sub(a, b))))));
-}
+const WINNER_LIFT = 1e30;
 
 /**
  * k draws of logits + g with g ~ Gumbel(0, 1) conditioned on
- * argmax(logits + g) = D, from standard exponentials E [k, ...logits.shape].
- * Exponential races: the winner's arrival time is E_D / Z (Z = sum exp(logits)),
- * the others arrive later by E_j / exp(logits_j) (memorylessness), and
- * logits + g = -log(arrival time). In log space, so large logits do not
- * overflow Z, and a masked class (-Infinity) stays at -Infinity.
+ * argmax(logits + g) = D (one-hot `sample`), from independent standard
+ * Gumbel draws G [k, ...logits.shape]: the winner at log Z - log E_D, the
+ * others at -log(E_j / exp(logits_j) + E_D / Z), E = exp(-G).
  */
-export function conditionalGumbelLogits(logits: tf.Tensor, sample: tf.Tensor, exponentials: tf.Tensor): tf.Tensor {
+export function conditionalGumbelLogits(logits: tf.Tensor, sample: tf.Tensor, gumbels: tf.Tensor): tf.Tensor {
   return tf.tidy(() => {
-    const logZ = tf.logSumExp(logits, -1, true);
-    const logE = tf.log(exponentials);
-    // log of the winner's arrival time, [k, ..., 1]
-    const logFirst = tf.sub(tf.sum(tf.mul(logE, sample), -1, true), logZ);
-    const others = tf.neg(logAddExp(tf.sub(logE, logits), logFirst));
-    return tf.where(tf.cast(tf.broadcastTo(sample, others.shape), 'bool'), tf.broadcastTo(tf.neg(logFirst), others.shape), others);
+    // -log T = a - log(1 + exp(z)); softplus keeps logits far below the maximum finite.
+    const { z, a, shift } = conditionalRace(logits, sample, gumbels);
+    return tf.add(tf.sub(a, tf.softplus(z)), shift);
   });
 }
 
@@ -136,18 +142,26 @@ export function gumbelRaoBackward(dy: tf.Tensor, relaxed: tf.Tensor, tau: number
   return tf.tidy(() => tf.div(tf.mean(softmaxJacobianProduct(relaxed, dy), 0), tau));
 }
 
-/** The k relaxed samples softmax(conditionalGumbelLogits / tau) [k, ...] of Gumbel-Rao's backward pass. */
-export function gumbelRaoRelaxed(logits: tf.Tensor, sample: tf.Tensor, exponentials: tf.Tensor, tau: number | tf.Tensor): tf.Tensor {
-  return tf.tidy(() => tf.softmax(tf.div(conditionalGumbelLogits(logits, sample, exponentials), tau)));
+/**
+ * The k relaxed samples softmax(conditionalGumbelLogits / tau) [k, ...] of
+ * Gumbel-Rao's backward pass, as (1 + exp(z))^(-1/tau) normalised: the powers
+ * lie in [0, 1] (the winner's is 1), so no maximum needs subtracting, and the
+ * pow replaces a log, a softmax and a select (the costly kernels on wasm).
+ */
+export function gumbelRaoRelaxed(logits: tf.Tensor, sample: tf.Tensor, gumbels: tf.Tensor, tau: number | tf.Tensor): tf.Tensor {
+  return tf.tidy(() => {
+    const power = tf.pow(tf.add(tf.exp(conditionalRace(logits, sample, gumbels).z), 1), tf.div(-1, tau));
+    return tf.div(power, tf.sum(power, -1, true));
+  });
 }
 
 /** A Gumbel-Rao sample: the one-hot gumbelMax(logits, gumbel) forward, gumbelRaoBackward backward. */
-export function gumbelRaoSample(logits: tf.Tensor, gumbel: tf.Tensor, exponentials: tf.Tensor, tau: number | tf.Tensor): tf.Tensor {
+export function gumbelRaoSample(logits: tf.Tensor, gumbel: tf.Tensor, raoNoise: tf.Tensor, tau: number | tf.Tensor): tf.Tensor {
   const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const [l, save] = [args[0] as tf.Tensor, args[args.length - 1] as tf.GradSaveFunc];
     const sample = gumbelMax(l, gumbel);
     const tauTensor = typeof tau === 'number' ? tf.scalar(tau) : tau;
-    save([gumbelRaoRelaxed(l, sample, exponentials, tauTensor), tauTensor]);
+    save([gumbelRaoRelaxed(l, sample, raoNoise, tauTensor), tauTensor]);
     return {
       value: sample,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => gumbelRaoBackward(dy, saved[0], saved[1]),

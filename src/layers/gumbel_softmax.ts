@@ -4,15 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng, randomSeed } from '../random.js';
-import {
-  DEFAULT_RAO_SAMPLES,
-  gumbelRaoSample,
-  reinmaxSample,
-  resolveEstimator,
-  sampleExponential,
-  validateRaoSamples,
-  type Estimator,
-} from './estimators.js';
+import { DEFAULT_RAO_SAMPLES, gumbelRaoSample, reinmaxSample, resolveEstimator, validateRaoSamples, type Estimator } from './estimators.js';
 import { alongAxis, normalizeAxis, oneHotArgmax, relaxedOneHot, sampleGumbel, softmaxAlong, straightThrough } from './gumbel_noise.js';
 
 /** What the layer returns when not training (predict, evaluate, training: false). */
@@ -161,15 +153,15 @@ export class GumbelSoftmax extends tf.layers.Layer {
   /**
    * The noise of one training call of the estimator, for logits of `shape`
    * (class axis last): the Gumbel noise of drawNoise (same stream, same call
-   * index) and, for Gumbel-Rao, the standard exponentials [raoSamples, ...shape]
-   * of its conditional draws, from a sub-stream of that call.
+   * index) and, for Gumbel-Rao, the further Gumbel draws [raoSamples, ...shape]
+   * that its conditional draws are made from, from a sub-stream of that call.
    */
-  drawEstimatorNoise(shape: number[]): { gumbel: tf.Tensor; exponentials: tf.Tensor | null } {
+  drawEstimatorNoise(shape: number[]): { gumbel: tf.Tensor; raoNoise: tf.Tensor | null } {
     const call = this.noiseCalls;
     const gumbel = this.drawNoise(shape);
-    const exponentials =
-      this.estimator === 'gumbel-rao' ? sampleExponential([this.raoSamples, ...shape], new Rng(this.noiseSeed, call, RAO_STREAM)) : null;
-    return { gumbel, exponentials };
+    const raoNoise =
+      this.estimator === 'gumbel-rao' ? sampleGumbel([this.raoSamples, ...shape], new Rng(this.noiseSeed, call, RAO_STREAM)) : null;
+    return { gumbel, raoNoise };
   }
 
   private tau(): tf.Tensor {
@@ -186,8 +178,8 @@ export class GumbelSoftmax extends tf.layers.Layer {
       if (training) {
         if (this.estimator === 'reinmax' || this.estimator === 'gumbel-rao') {
           return alongAxis(logits, this.axis, (l) => {
-            const { gumbel, exponentials } = this.drawEstimatorNoise(l.shape);
-            return exponentials ? gumbelRaoSample(l, gumbel, exponentials, this.tau()) : reinmaxSample(l, gumbel, this.tau());
+            const { gumbel, raoNoise } = this.drawEstimatorNoise(l.shape);
+            return raoNoise ? gumbelRaoSample(l, gumbel, raoNoise, this.tau()) : reinmaxSample(l, gumbel, this.tau());
           });
         }
         const y = relaxedOneHot(logits, this.drawNoise(logits.shape), this.tau(), this.axis);
@@ -225,7 +217,7 @@ export class GumbelSoftmax extends tf.layers.Layer {
 }
 tf.serialization.registerClass(GumbelSoftmax);
 
-/** Key of the sub-stream of Gumbel-Rao's exponentials within one call's stream. */
+/** Key of the sub-stream of Gumbel-Rao's further Gumbel draws within one call's stream. */
 const RAO_STREAM = 1;
 
 /** Factory in the style of tf.layers.dense. */

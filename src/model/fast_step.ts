@@ -104,7 +104,7 @@ function oneHotLatentGradient(
   logits: tf.Tensor2D,
   sample: tf.Tensor,
   tau: number,
-  exponentials: tf.Tensor | null,
+  raoNoise: tf.Tensor | null,
   klWeight: number,
 ): tf.Tensor2D {
   return tf.tidy(() => {
@@ -115,8 +115,8 @@ function oneHotLatentGradient(
       const { pi0, pi1 } = reinmaxDistributions(l, sample, tau);
       dSample = reinmaxBackward(d, pi0, pi1);
     } else {
-      if (!exponentials) throw new Error('fastGradients: the gumbel-rao estimator needs the exponentials of drawEstimatorNoise');
-      dSample = gumbelRaoBackward(d, gumbelRaoRelaxed(l, sample, tf.reshape(exponentials, [-1, rows, k]), tau), tau);
+      if (!raoNoise) throw new Error('fastGradients: the gumbel-rao estimator needs the raoNoise of drawEstimatorNoise');
+      dSample = gumbelRaoBackward(d, gumbelRaoRelaxed(l, sample, tf.reshape(raoNoise, [-1, rows, k]), tau), tau);
     }
     return tf.reshape(tf.add(dSample, klGradient(l, klWeight)), logits.shape) as tf.Tensor2D;
   });
@@ -125,7 +125,7 @@ function oneHotLatentGradient(
 /**
  * Gradients of the batch-mean negative ELBO with respect to the VAE's
  * trainable variables (keyed by variable name), for images x [B, D], Gumbel
- * noise [B, N, K] (with Gumbel-Rao, also the sampler's exponentials
+ * noise [B, N, K] (with Gumbel-Rao, also the sampler's raoNoise
  * [raoSamples, B, N, K]) and temperature tau; and the loss terms when `metrics` is
  * set. The gradients do not need the loss itself, whose softplus over every
  * pixel is the costliest elementwise kernel of the step on wasm.
@@ -136,7 +136,7 @@ export function fastGradients(
   noise: tf.Tensor,
   tau: number,
   metrics = true,
-  exponentials: tf.Tensor | null = null,
+  raoNoise: tf.Tensor | null = null,
 ): { grads: tf.NamedTensorMap; terms: ElboTerms | null } {
   const estimator = model.sampler.estimator;
   const { latentVars: n, categories: k } = model.config;
@@ -161,7 +161,7 @@ export function fastGradients(
     const dy = backward(decoder, decoderInputs, dz, grads, false);
     // Through the relaxed sample, plus the KL's gradient (/ B for the batch mean).
     const dLogits = oneHot
-      ? oneHotLatentGradient(estimator, dy, logits, y, tau, exponentials, 1 / batch)
+      ? oneHotLatentGradient(estimator, dy, logits, y, tau, raoNoise, 1 / batch)
       : (latentGradient(dy, y, logits, tau, k, 1 / batch) as tf.Tensor2D);
     backward(encoder, encoderInputs, dLogits, grads, true);
     Object.values(grads).forEach((g) => tf.keep(g));
@@ -186,9 +186,9 @@ export function fastTrainStep(
   metrics = true,
 ): ElboTerms | null {
   const { latentVars: n, categories: k } = model.config;
-  const { gumbel, exponentials } = model.sampler.drawEstimatorNoise([x.shape[0], n, k]);
-  const { grads, terms } = fastGradients(model, x, gumbel, tau, metrics, exponentials);
+  const { gumbel, raoNoise } = model.sampler.drawEstimatorNoise([x.shape[0], n, k]);
+  const { grads, terms } = fastGradients(model, x, gumbel, tau, metrics, raoNoise);
   optimizer.applyGradients(grads);
-  tf.dispose([gumbel, ...(exponentials ? [exponentials] : []), ...Object.values(grads)]);
+  tf.dispose([gumbel, ...(raoNoise ? [raoNoise] : []), ...Object.values(grads)]);
   return terms;
 }

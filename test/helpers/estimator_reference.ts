@@ -57,10 +57,12 @@ export function reinmaxGradient64(logits: number[], gumbel: number[], w: number[
 
 /**
  * Paulus et al. 2021, the conditional Gumbel draw: logits + g given
- * argmax = i, from exponentials E (one row): the winner at log Z - log E_i,
- * the others at -log(E_j / exp(l_j) + E_i / Z), in the paper's plain form.
+ * argmax = i, from standard exponentials E = exp(-G) of Gumbel draws G (one
+ * row): the winner at log Z - log E_i, the others at
+ * -log(E_j / exp(l_j) + E_i / Z), in the paper's plain form.
  */
-export function conditionalGumbelRow64(l: number[], i: number, e: number[]): number[] {
+export function conditionalGumbelRow64(l: number[], i: number, g: number[]): number[] {
+  const e = g.map((v) => Math.exp(-v));
   const z = l.reduce((acc, v) => acc + Math.exp(v), 0);
   return l.map((v, j) => (j === i ? Math.log(z) - Math.log(e[i]) : -Math.log(e[j] / Math.exp(v) + e[i] / z)));
 }
@@ -68,7 +70,7 @@ export function conditionalGumbelRow64(l: number[], i: number, e: number[]): num
 /**
  * Gumbel-Rao: the gradient of sum(w * D) with respect to the logits,
  * (1 / k) sum_s J(y_s)^T w / tau, y_s = softmax((logits + g_s) / tau), g_s
- * conditional on D, from exponentials [samples, rows, K] (flat).
+ * conditional on D, from Gumbel draws [samples, rows, K] (flat).
  */
 export function gumbelRaoGradient64(
   logits: number[],
