@@ -144,13 +144,14 @@ export function gumbelRaoBackward(dy: tf.Tensor, relaxed: tf.Tensor, tau: number
 
 /**
  * The k relaxed samples softmax(conditionalGumbelLogits / tau) [k, ...] of
- * Gumbel-Rao's backward pass, as (1 + exp(z))^(-1/tau) normalised: the powers
- * lie in [0, 1] (the winner's is 1), so no maximum needs subtracting, and the
- * pow replaces a log, a softmax and a select (the costly kernels on wasm).
+ * Gumbel-Rao's backward pass, as (1 + exp(z))^(-1/tau) = exp(-softplus(z) / tau)
+ * normalised: the powers lie in [0, 1] (the winner's is 1), so no maximum
+ * needs subtracting, and no log, softmax or select is needed (each a costly
+ * kernel on wasm).
  */
 export function gumbelRaoRelaxed(logits: tf.Tensor, sample: tf.Tensor, gumbels: tf.Tensor, tau: number | tf.Tensor): tf.Tensor {
   return tf.tidy(() => {
-    const power = tf.pow(tf.add(tf.exp(conditionalRace(logits, sample, gumbels).z), 1), tf.div(-1, tau));
+    const power = tf.exp(tf.div(tf.softplus(conditionalRace(logits, sample, gumbels).z), tf.neg(tau)));
     return tf.div(power, tf.sum(power, -1, true));
   });
 }
