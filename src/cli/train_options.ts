@@ -32,7 +32,7 @@ export const trainOptions = {
   'decoder-units': { type: 'array', number: true, describe: 'Hidden layer sizes of the decoder', ...d(DEFAULT_VAE_CONFIG.decoderUnits) },
   estimator: {
     choices: ESTIMATORS as unknown as string[],
-    describe: 'Gradient estimator of the latent samples (README: Estimators); reinmax keeps tau at 1',
+    describe: 'Gradient estimator of the latent samples (README: Gradient estimators); reinmax keeps tau at 1',
     ...d(DEFAULT_VAE_CONFIG.estimator),
   },
   'rao-samples': {
@@ -42,7 +42,11 @@ export const trainOptions = {
   },
   hard: { type: 'boolean', describe: 'Straight-through samples (= --estimator straight-through)', ...d(DEFAULT_VAE_CONFIG.hard) },
   tau0: { type: 'number', describe: 'Initial Gumbel-Softmax temperature', ...d(DEFAULT_TEMPERATURE_SCHEDULE.tau0) },
-  'tau-min': { type: 'number', describe: 'Floor of the annealed temperature', ...d(DEFAULT_TEMPERATURE_SCHEDULE.tauMin) },
+  'tau-min': {
+    type: 'number',
+    describe: 'Floor of the annealed temperature (--estimator reinmax: 1)',
+    ...d(DEFAULT_TEMPERATURE_SCHEDULE.tauMin),
+  },
   'anneal-rate': { type: 'number', describe: 'tau = max(tau-min, tau0 * exp(-rate * step))', ...d(DEFAULT_TEMPERATURE_SCHEDULE.rate) },
   'anneal-every': { type: 'number', describe: 'Steps between temperature updates', ...d(DEFAULT_TEMPERATURE_SCHEDULE.interval) },
   seed: { type: 'number', describe: 'Seed of weights, batches, binarisation and noise', ...d(DEFAULT_TRAIN_CONFIG.seed) },
