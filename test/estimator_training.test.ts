@@ -93,6 +93,24 @@ test('reinmax and gumbel-rao steps: fast and tape take the same step, one noise 
   }
 });
 
+test('reinmax and gumbel-rao resume exactly: 2 steps equal 1 step, a restored copy (weights, noise state), 1 step', () => {
+  for (const estimator of ['reinmax', 'gumbel-rao'] as const) {
+    const x = images(16, 4);
+    const [a, b] = [buildVae(config(estimator), 6), buildVae(config(estimator), 6)];
+    const opt = tf.train.sgd(0.3);
+    for (let i = 0; i < 2; i++) tf.dispose(trainStep(a, opt, x, 1.1));
+    tf.dispose(trainStep(b, opt, x, 1.1));
+    // "Resume": a fresh model (other initial weights and noise seed) takes b's weights and noise state.
+    const c = buildVae(config(estimator), 99);
+    c.vae.setWeights(b.vae.getWeights());
+    c.sampler.noiseState = b.sampler.noiseState;
+    tf.dispose(trainStep(c, opt, x, 1.1));
+    const [wa, wc] = [a.vae.getWeights(), c.vae.getWeights()];
+    wa.forEach((w, i) => assert.deepEqual(Array.from(wc[i].dataSync()), Array.from(w.dataSync()), `${estimator}: weight ${i}`));
+    x.dispose();
+  }
+});
+
 test('training flags: --estimator and --rao-samples, per-estimator defaults, contradictions refused in one line', () => {
   const fresh = configFromArgs({ estimator: 'gumbel-rao', 'rao-samples': 3 });
   assert.equal(fresh.model.estimator, 'gumbel-rao');
