@@ -5,6 +5,17 @@ export { GumbelSoftmax, gumbelSoftmax, findGumbelSoftmaxLayers, INFERENCE_MODES 
 export type { GumbelSoftmaxArgs, InferenceMode } from './layers/gumbel_softmax.js';
 export { gumbelNoiseValues, sampleGumbel, relaxedOneHot, straightThrough, oneHotArgmax, softmaxAlong } from './layers/gumbel_noise.js';
 export {
+  ESTIMATORS,
+  DEFAULT_RAO_SAMPLES,
+  reinmaxSample,
+  reinmaxBackward,
+  gumbelRaoSample,
+  gumbelRaoBackward,
+  conditionalGumbelLogits,
+  gumbelMax,
+} from './layers/estimators.js';
+export type { Estimator } from './layers/estimators.js';
+export {
   TemperatureSchedule,
   TemperatureAnnealer,
   temperatureAnnealer,

@@ -6,6 +6,7 @@
  */
 import { DEFAULT_TEMPERATURE_SCHEDULE } from '../layers/temperature_schedule.js';
 import { BINARIZATIONS, type Binarization } from '../data/types.js';
+import { DEFAULT_RAO_SAMPLES, ESTIMATORS, resolveEstimator, type Estimator } from '../layers/estimators.js';
 import { ConfigError, DEFAULT_TRAIN_CONFIG, DEFAULT_VAE_CONFIG, makeTrainConfig, type TrainConfig } from '../model/config.js';
 
 const d = (value: unknown) => ({ defaultDescription: JSON.stringify(value) });
@@ -29,9 +30,23 @@ export const trainOptions = {
   categories: { type: 'number', describe: 'K: classes per variable', ...d(DEFAULT_VAE_CONFIG.categories) },
   'encoder-units': { type: 'array', number: true, describe: 'Hidden layer sizes of the encoder', ...d(DEFAULT_VAE_CONFIG.encoderUnits) },
   'decoder-units': { type: 'array', number: true, describe: 'Hidden layer sizes of the decoder', ...d(DEFAULT_VAE_CONFIG.decoderUnits) },
-  hard: { type: 'boolean', describe: 'Straight-through samples: one-hot forward, soft gradient', ...d(DEFAULT_VAE_CONFIG.hard) },
+  estimator: {
+    choices: ESTIMATORS as unknown as string[],
+    describe: 'Gradient estimator of the latent samples (README: Gradient estimators); reinmax keeps tau at 1',
+    ...d(DEFAULT_VAE_CONFIG.estimator),
+  },
+  'rao-samples': {
+    type: 'number',
+    describe: 'Gumbel-Rao: conditional Gumbel draws averaged per step',
+    ...d(DEFAULT_VAE_CONFIG.raoSamples),
+  },
+  hard: { type: 'boolean', describe: 'Straight-through samples (= --estimator straight-through)', ...d(DEFAULT_VAE_CONFIG.hard) },
   tau0: { type: 'number', describe: 'Initial Gumbel-Softmax temperature', ...d(DEFAULT_TEMPERATURE_SCHEDULE.tau0) },
-  'tau-min': { type: 'number', describe: 'Floor of the annealed temperature', ...d(DEFAULT_TEMPERATURE_SCHEDULE.tauMin) },
+  'tau-min': {
+    type: 'number',
+    describe: 'Floor of the annealed temperature (--estimator reinmax: 1)',
+    ...d(DEFAULT_TEMPERATURE_SCHEDULE.tauMin),
+  },
   'anneal-rate': { type: 'number', describe: 'tau = max(tau-min, tau0 * exp(-rate * step))', ...d(DEFAULT_TEMPERATURE_SCHEDULE.rate) },
   'anneal-every': { type: 'number', describe: 'Steps between temperature updates', ...d(DEFAULT_TEMPERATURE_SCHEDULE.interval) },
   seed: { type: 'number', describe: 'Seed of weights, batches, binarisation and noise', ...d(DEFAULT_TRAIN_CONFIG.seed) },
@@ -79,6 +94,8 @@ export interface TrainArgs {
   'encoder-units'?: number[];
   'decoder-units'?: number[];
   hard?: boolean;
+  estimator?: Estimator;
+  'rao-samples'?: number;
   tau0?: number;
   'tau-min'?: number;
   'anneal-rate'?: number;
@@ -98,6 +115,9 @@ const FIXED_BY_CHECKPOINT: Array<[keyof TrainArgs, (c: TrainConfig) => unknown]>
   ['encoder-units', (c) => c.model.encoderUnits],
   ['decoder-units', (c) => c.model.decoderUnits],
   ['hard', (c) => c.model.hard],
+  // Checkpoints written before the option hold only `hard`.
+  ['estimator', (c) => resolveEstimator(c.model.estimator, c.model.hard)],
+  ['rao-samples', (c) => c.model.raoSamples ?? DEFAULT_RAO_SAMPLES],
   ['batch-size', (c) => c.batchSize],
   ['learning-rate', (c) => c.learningRate],
   ['tau0', (c) => c.schedule.tau0],
@@ -119,6 +139,15 @@ function lrDecayOf(args: TrainArgs): TrainConfig['lrDecay'] {
 
 /** A validated TrainConfig from the flags; throws ConfigError naming the bad flag. */
 export function configFromArgs(args: TrainArgs, base?: TrainConfig): TrainConfig {
+  if (args.hard && args.estimator !== undefined && args.estimator !== 'straight-through') {
+    throw new ConfigError(`--hard is --estimator straight-through: it contradicts --estimator ${args.estimator}; drop one`);
+  }
+  const estimator = args.estimator ?? (args.hard ? 'straight-through' : base?.model.estimator);
+  if (args['rao-samples'] !== undefined && estimator !== 'gumbel-rao') {
+    throw new ConfigError(
+      `--rao-samples applies to --estimator gumbel-rao only (this run: ${estimator ?? DEFAULT_VAE_CONFIG.estimator}); drop it`,
+    );
+  }
   const given = <T>(value: T | undefined, fallback: T) => (value === undefined ? fallback : value);
   if (base) {
     for (const [flag, read] of FIXED_BY_CHECKPOINT) {
@@ -155,6 +184,8 @@ export function configFromArgs(args: TrainArgs, base?: TrainConfig): TrainConfig
       encoderUnits: args['encoder-units'],
       decoderUnits: args['decoder-units'],
       hard: args.hard,
+      estimator: args.estimator,
+      raoSamples: args['rao-samples'],
     },
     schedule: { tau0: args.tau0, tauMin: args['tau-min'], rate: args['anneal-rate'], interval: args['anneal-every'] },
   });

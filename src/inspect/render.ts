@@ -2,6 +2,15 @@
 import type { EpochRecord } from '../model/checkpoint.js';
 import type { CheckpointSummary, InspectReport } from './report.js';
 import { formatBytes, formatCount, formatFields, formatNumber, formatShape, formatTable, sparkline } from './text.js';
+import { resolveEstimator, type Estimator } from '../layers/estimators.js';
+
+/** How the training samples were made, per estimator. */
+const SAMPLES: Record<Estimator, string> = {
+  'gumbel-softmax': 'soft (relaxed Gumbel-Softmax)',
+  'straight-through': 'hard (straight-through one-hot)',
+  reinmax: 'hard (ReinMax one-hot)',
+  'gumbel-rao': 'hard (Gumbel-Rao one-hot)',
+};
 
 export interface RenderOptions {
   /** Most history rows shown; longer histories keep their first and last rows (0: all). */
@@ -39,7 +48,7 @@ function headerLines(report: InspectReport): string[] {
       'layers',
       `encoder ${[m.inputDim, ...m.encoderUnits, code].join(' -> ')}; decoder ${[code, ...m.decoderUnits, m.inputDim].join(' -> ')}`,
     ],
-    ['samples', m.hard ? 'hard (straight-through one-hot)' : 'soft (relaxed Gumbel-Softmax)'],
+    ['samples', SAMPLES[resolveEstimator(m.estimator, m.hard)] + (m.estimator === 'gumbel-rao' ? `, ${m.raoSamples} draws` : '')],
     ['schedule', `tau = max(${s.tauMin}, ${s.tau0} * exp(-${s.rate} * step)), updated every ${formatCount(s.interval)} steps`],
     [
       'training',

@@ -26,7 +26,7 @@ export function normalizeAxis(axis: number, rank: number): number {
 }
 
 /** Applies a last-axis op along `axis` by moving that axis last and back. */
-function alongAxis(x: tf.Tensor, axis: number, fn: (t: tf.Tensor) => tf.Tensor): tf.Tensor {
+export function alongAxis(x: tf.Tensor, axis: number, fn: (t: tf.Tensor) => tf.Tensor): tf.Tensor {
   const a = normalizeAxis(axis, x.rank);
   if (a === x.rank - 1) return fn(x);
   const perm = [...Array(x.rank).keys()];
@@ -41,13 +41,19 @@ export function softmaxAlong(x: tf.Tensor, axis = -1): tf.Tensor {
   return alongAxis(x, axis, (t) => tf.softmax(t));
 }
 
-/** one_hot(argmax(x)) along `axis`, as float32: exactly one 1 per slice, even with ties. */
+/**
+ * one_hot(argmax(x)) along `axis`, as float32: exactly one 1 per slice, even
+ * with ties. A slice holding NaN, or whose classes are all -Infinity (every
+ * class masked: nothing can be drawn), gives a slice of NaN, as softmax does:
+ * argMax alone would return a clean one-hot at class 0 and hide the bad input.
+ */
 export function oneHotArgmax(x: tf.Tensor, axis = -1): tf.Tensor {
   return alongAxis(x, axis, (t) => {
     const k = t.shape[t.rank - 1];
-    if (k === 1) return tf.onesLike(t); // tf.oneHot needs depth >= 2
-    // Built as int32 and cast: tfjs-wasm 4.22's OneHot writes int bits into float32 outputs.
-    return tf.cast(tf.oneHot(tf.argMax(t, -1), k), 'float32');
+    // tf.oneHot needs depth >= 2; built as int32 and cast: tfjs-wasm 4.22's OneHot writes int bits into float32 outputs.
+    const hot = k === 1 ? tf.onesLike(t) : tf.cast(tf.oneHot(tf.argMax(t, -1), k), 'float32');
+    const bad = tf.logicalOr(tf.any(tf.isNaN(t), -1, true), tf.equal(tf.max(t, -1, true), -Infinity));
+    return tf.add(hot, tf.where(bad, tf.fill(bad.shape, Number.NaN), tf.zeros(bad.shape)));
   });
 }
 

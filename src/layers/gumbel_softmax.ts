@@ -4,7 +4,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng, randomSeed } from '../random.js';
-import { normalizeAxis, oneHotArgmax, relaxedOneHot, sampleGumbel, softmaxAlong, straightThrough } from './gumbel_noise.js';
+import { DEFAULT_RAO_SAMPLES, gumbelRaoSample, reinmaxSample, resolveEstimator, validateRaoSamples, type Estimator } from './estimators.js';
+import { alongAxis, normalizeAxis, oneHotArgmax, relaxedOneHot, sampleGumbel, softmaxAlong, straightThrough } from './gumbel_noise.js';
 
 /** What the layer returns when not training (predict, evaluate, training: false). */
 export type InferenceMode = 'argmax' | 'sample' | 'softmax';
@@ -17,8 +18,12 @@ type Shape = Array<number | null>;
 export interface GumbelSoftmaxArgs extends LayerArgs {
   /** Initial temperature tau > 0 (default 1). Annealed later with setTemperature. */
   temperature?: number;
-  /** Straight-through: one-hot forward, gradient of the soft sample (default false). */
+  /** The gradient estimator of training calls (default 'gumbel-softmax'; see README). */
+  estimator?: Estimator;
+  /** Alias of estimator 'straight-through', kept so that saved models load (default false). */
   hard?: boolean;
+  /** Gumbel-Rao: conditional draws averaged per backward pass (default 10). */
+  raoSamples?: number;
   /** The axis of the K classes (default -1). */
   axis?: number;
   /** Output when not training (default 'argmax'; see README). */
@@ -43,7 +48,8 @@ export class GumbelSoftmax extends tf.layers.Layer {
   /** @nocollapse */
   static className = 'GumbelSoftmax';
 
-  readonly hard: boolean;
+  readonly estimator: Estimator;
+  readonly raoSamples: number;
   readonly axis: number;
   readonly inferenceMode: InferenceMode;
   readonly learnTemperature: boolean;
@@ -59,7 +65,8 @@ export class GumbelSoftmax extends tf.layers.Layer {
   constructor(args: GumbelSoftmaxArgs = {}) {
     super(args);
     this.initialTemperature = validateTemperature(args.temperature ?? 1);
-    this.hard = args.hard ?? false;
+    this.estimator = resolveEstimator(args.estimator, args.hard, 'GumbelSoftmax: ');
+    this.raoSamples = validateRaoSamples(args.raoSamples ?? DEFAULT_RAO_SAMPLES);
     this.axis = args.axis ?? -1;
     if (!Number.isInteger(this.axis)) {
       throw new Error(`GumbelSoftmax: axis must be an integer, got ${String(args.axis)}`);
@@ -69,6 +76,10 @@ export class GumbelSoftmax extends tf.layers.Layer {
       throw new Error(`GumbelSoftmax: unknown inferenceMode '${String(args.inferenceMode)}': use one of ${INFERENCE_MODES.join(', ')}`);
     }
     this.learnTemperature = args.learnTemperature ?? false;
+    if (this.learnTemperature && (this.estimator === 'reinmax' || this.estimator === 'gumbel-rao')) {
+      // Their backward passes give no gradient for tau.
+      throw new Error(`GumbelSoftmax: learnTemperature works with estimators gumbel-softmax and straight-through, not ${this.estimator}`);
+    }
     if (args.seed != null && !Number.isInteger(args.seed)) {
       throw new Error(`GumbelSoftmax: seed must be an integer, got ${String(args.seed)}`);
     }
@@ -115,6 +126,11 @@ export class GumbelSoftmax extends tf.layers.Layer {
     value.dispose();
   }
 
+  /** Straight-through (one-hot forward, soft gradient): the estimator 'straight-through'. */
+  get hard(): boolean {
+    return this.estimator === 'straight-through';
+  }
+
   /** The RNG state of the noise: restore it to replay the same samples (exact resume). */
   get noiseState(): { seed: number; calls: number } {
     return { seed: this.noiseSeed, calls: this.noiseCalls };
@@ -134,6 +150,20 @@ export class GumbelSoftmax extends tf.layers.Layer {
     return sampleGumbel(shape, new Rng(this.noiseSeed, this.noiseCalls++));
   }
 
+  /**
+   * The noise of one training call of the estimator, for logits of `shape`
+   * (class axis last): the Gumbel noise of drawNoise (same stream, same call
+   * index) and, for Gumbel-Rao, the further Gumbel draws [raoSamples, ...shape]
+   * that its conditional draws are made from, from a sub-stream of that call.
+   */
+  drawEstimatorNoise(shape: number[]): { gumbel: tf.Tensor; raoNoise: tf.Tensor | null } {
+    const call = this.noiseCalls;
+    const gumbel = this.drawNoise(shape);
+    const raoNoise =
+      this.estimator === 'gumbel-rao' ? sampleGumbel([this.raoSamples, ...shape], new Rng(this.noiseSeed, call, RAO_STREAM)) : null;
+    return { gumbel, raoNoise };
+  }
+
   private tau(): tf.Tensor {
     // Clamp only a learned tau: a tiny tau overflows nothing, but 0 would divide by zero.
     const tau = tf.exp(this.logTemperature!.read());
@@ -146,6 +176,12 @@ export class GumbelSoftmax extends tf.layers.Layer {
       const logits = Array.isArray(inputs) ? inputs[0] : inputs;
       const training = kwargs['training'] === true;
       if (training) {
+        if (this.estimator === 'reinmax' || this.estimator === 'gumbel-rao') {
+          return alongAxis(logits, this.axis, (l) => {
+            const { gumbel, raoNoise } = this.drawEstimatorNoise(l.shape);
+            return raoNoise ? gumbelRaoSample(l, gumbel, raoNoise, this.tau()) : reinmaxSample(l, gumbel, this.tau());
+          });
+        }
         const y = relaxedOneHot(logits, this.drawNoise(logits.shape), this.tau(), this.axis);
         return this.hard ? straightThrough(y, this.axis) : y;
       }
@@ -167,7 +203,10 @@ export class GumbelSoftmax extends tf.layers.Layer {
   override getConfig(): tf.serialization.ConfigDict {
     const config: tf.serialization.ConfigDict = {
       temperature: this.temperature,
+      estimator: this.estimator,
+      // Kept for readers of older saved models, which know only this flag.
       hard: this.hard,
+      raoSamples: this.raoSamples,
       axis: this.axis,
       inferenceMode: this.inferenceMode,
       learnTemperature: this.learnTemperature,
@@ -177,6 +216,9 @@ export class GumbelSoftmax extends tf.layers.Layer {
   }
 }
 tf.serialization.registerClass(GumbelSoftmax);
+
+/** Key of the sub-stream of Gumbel-Rao's further Gumbel draws within one call's stream. */
+const RAO_STREAM = 1;
 
 /** Factory in the style of tf.layers.dense. */
 export function gumbelSoftmax(args?: GumbelSoftmaxArgs): GumbelSoftmax {

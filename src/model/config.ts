@@ -3,6 +3,7 @@
  * one place, validated once at the edge (CLI or API), then passed inward.
  */
 import { BINARIZATIONS, isBinarization, type Binarization } from '../data/types.js';
+import { DEFAULT_RAO_SAMPLES, resolveEstimator, validateRaoSamples, type Estimator } from '../layers/estimators.js';
 import { DEFAULT_TEMPERATURE_SCHEDULE, validateSchedule, type TemperatureScheduleConfig } from '../layers/temperature_schedule.js';
 
 export interface VaeConfig {
@@ -16,19 +17,36 @@ export interface VaeConfig {
   encoderUnits: number[];
   /** Hidden layer sizes of the decoder, code side first. */
   decoderUnits: number[];
-  /** Straight-through (one-hot forward) samples during training. */
+  /** Straight-through (one-hot forward) samples during training: estimator 'straight-through', kept for older checkpoints. */
   hard: boolean;
+  /** The gradient estimator of the latent samples (see README); absent in older configs: read `hard`. */
+  estimator?: Estimator;
+  /** Gumbel-Rao: conditional draws averaged per step (absent: 10). */
+  raoSamples?: number;
 }
 
 /** Jang et al. 2017, Table 1: 20 variables of 10 classes, 512-256 MLPs. */
-export const DEFAULT_VAE_CONFIG: Readonly<VaeConfig> = Object.freeze({
+export const DEFAULT_VAE_CONFIG: Readonly<Required<VaeConfig>> = Object.freeze({
   inputDim: 784,
   latentVars: 20,
   categories: 10,
   encoderUnits: [512, 256],
   decoderUnits: [256, 512],
   hard: false,
+  estimator: 'gumbel-softmax',
+  raoSamples: DEFAULT_RAO_SAMPLES,
 });
+
+/**
+ * Temperature schedules that differ from the notebook's per estimator:
+ * ReinMax keeps tau at 1 (Liu et al. 2023 use tau >= 1; its second-order
+ * correction assumes no sharpening below the sample's own softmax).
+ */
+export const ESTIMATOR_SCHEDULES: Readonly<Partial<Record<Estimator, Partial<TemperatureScheduleConfig>>>> = Object.freeze({
+  reinmax: { tau0: 1, tauMin: 1 },
+});
+/** The lowest temperature ReinMax accepts. */
+export const REINMAX_MIN_TAU = 1;
 
 export interface LearningRateDecay {
   /** Multiply the learning rate by `factor`... */
@@ -91,6 +109,12 @@ export function validateVaeConfig(config: VaeConfig): VaeConfig {
     if (!Array.isArray(units)) throw new ConfigError(`${name} must be a list of positive integers`);
     units.forEach((u) => positiveInt(u, name));
   }
+  try {
+    resolveEstimator(config.estimator, config.hard);
+    if (config.raoSamples !== undefined) validateRaoSamples(config.raoSamples);
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  }
   return config;
 }
 
@@ -100,6 +124,11 @@ export function validateTrainConfig(config: TrainConfig): TrainConfig {
     validateSchedule(config.schedule);
   } catch (error) {
     throw new ConfigError((error as Error).message);
+  }
+  if (config.model.estimator === 'reinmax' && Math.min(config.schedule.tau0, config.schedule.tauMin) < REINMAX_MIN_TAU) {
+    throw new ConfigError(
+      `estimator reinmax needs tau >= ${REINMAX_MIN_TAU} (Liu et al. 2023), got tau0 ${config.schedule.tau0}, tau-min ${config.schedule.tauMin}: raise --tau0 / --tau-min or drop them`,
+    );
   }
   positiveInt(config.epochs, 'epochs');
   if (config.steps !== null) positiveInt(config.steps, 'steps');
@@ -137,11 +166,19 @@ export function makeTrainConfig(
   } = {},
 ): TrainConfig {
   const { model, schedule, ...rest } = overrides;
+  const vae = defined(model);
+  let estimator: Estimator;
+  try {
+    // Checkpoints written before the estimator option hold only `hard`.
+    estimator = resolveEstimator(vae.estimator, vae.hard);
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  }
   return validateTrainConfig({
     ...DEFAULT_TRAIN_CONFIG,
     ...defined(rest),
-    model: { ...DEFAULT_VAE_CONFIG, ...defined(model) },
-    schedule: { ...DEFAULT_TEMPERATURE_SCHEDULE, ...defined(schedule) },
+    model: { ...DEFAULT_VAE_CONFIG, ...vae, estimator, hard: estimator === 'straight-through' },
+    schedule: { ...DEFAULT_TEMPERATURE_SCHEDULE, ...ESTIMATOR_SCHEDULES[estimator], ...defined(schedule) },
   });
 }
 

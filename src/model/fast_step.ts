@@ -14,6 +14,7 @@
  *   kernel; plain dense ops on other backends or for dense inputs).
  */
 import * as tf from '@tensorflow/tfjs';
+import { gumbelMax, gumbelRaoBackward, gumbelRaoRelaxed, reinmaxBackward, reinmaxDistributions } from '../layers/estimators.js';
 import { oneHotArgmax } from '../layers/gumbel_noise.js';
 import { bernoulliGradient, latentGradient, relaxedSoftmax, reluGradient } from '../ops/step_ops.js';
 import { sparseInputDense, sparseInputKernelGrad } from '../ops/sparse_dense.js';
@@ -83,10 +84,49 @@ function backward(layers: Dense[], inputs: tf.Tensor2D[], d: tf.Tensor2D, grads:
   return d;
 }
 
+/** klWeight * d/dlogits KL(softmax(logits) || uniform) = klWeight * q (log q - sum_k q log q), rows of K. */
+function klGradient(logits: tf.Tensor2D, klWeight: number): tf.Tensor2D {
+  return tf.tidy(() => {
+    const logQ = tf.logSoftmax(logits);
+    const q = tf.exp(logQ);
+    return tf.mul(tf.mul(q, tf.sub(logQ, tf.sum(tf.mul(q, logQ), -1, true))), klWeight) as tf.Tensor2D;
+  });
+}
+
+/**
+ * d/dlogits [B, N*K] for the one-hot estimators, given dy = dL/dD and the
+ * sample D [B*N, K]: the estimator's backward (layers/estimators.ts, the
+ * same functions as the layer's) plus klWeight times the KL's gradient.
+ */
+function oneHotLatentGradient(
+  estimator: 'reinmax' | 'gumbel-rao',
+  dy: tf.Tensor2D,
+  logits: tf.Tensor2D,
+  sample: tf.Tensor,
+  tau: number,
+  raoNoise: tf.Tensor | null,
+  klWeight: number,
+): tf.Tensor2D {
+  return tf.tidy(() => {
+    const [rows, k] = sample.shape;
+    const [l, d] = [tf.reshape(logits, [rows, k]), tf.reshape(dy, [rows, k])] as tf.Tensor2D[];
+    let dSample: tf.Tensor;
+    if (estimator === 'reinmax') {
+      const { pi0, pi1 } = reinmaxDistributions(l, sample, tau);
+      dSample = reinmaxBackward(d, pi0, pi1);
+    } else {
+      if (!raoNoise) throw new Error('fastGradients: the gumbel-rao estimator needs the raoNoise of drawEstimatorNoise');
+      dSample = gumbelRaoBackward(d, gumbelRaoRelaxed(l, sample, tf.reshape(raoNoise, [-1, rows, k]), tau), tau);
+    }
+    return tf.reshape(tf.add(dSample, klGradient(l, klWeight)), logits.shape) as tf.Tensor2D;
+  });
+}
+
 /**
  * Gradients of the batch-mean negative ELBO with respect to the VAE's
  * trainable variables (keyed by variable name), for images x [B, D], Gumbel
- * noise [B, N, K] and temperature tau; and the loss terms when `metrics` is
+ * noise [B, N, K] (with Gumbel-Rao, also the sampler's raoNoise
+ * [raoSamples, B, N, K]) and temperature tau; and the loss terms when `metrics` is
  * set. The gradients do not need the loss itself, whose softplus over every
  * pixel is the costliest elementwise kernel of the step on wasm.
  */
@@ -96,7 +136,9 @@ export function fastGradients(
   noise: tf.Tensor,
   tau: number,
   metrics = true,
+  raoNoise: tf.Tensor | null = null,
 ): { grads: tf.NamedTensorMap; terms: ElboTerms | null } {
+  const estimator = model.sampler.estimator;
   const { latentVars: n, categories: k } = model.config;
   const batch = x.shape[0];
   const encoder = denseLayers(model, 'encoder');
@@ -105,18 +147,22 @@ export function fastGradients(
   const terms = tf.tidy((): ElboTerms => {
     const encoderInputs: tf.Tensor2D[] = [];
     const logits = forward(encoder, x, encoderInputs, true);
-    // y = softmax((logits + g) / tau), per variable.
-    const y = relaxedSoftmax(logits, noise, tau, k);
+    const rows = [batch * n, k];
+    const oneHot = estimator === 'reinmax' || estimator === 'gumbel-rao';
+    // y = softmax((logits + g) / tau), per variable (ReinMax and Gumbel-Rao: D = one_hot(argmax(logits + g))).
+    const y = oneHot ? gumbelMax(tf.reshape(logits, rows), tf.reshape(noise, rows)) : relaxedSoftmax(logits, noise, tau, k);
     // Straight-through: the decoder sees one_hot(argmax y); the gradient flows to y unchanged.
-    const codes = model.config.hard ? tf.reshape(oneHotArgmax(tf.reshape(y, [batch * n, k])), y.shape) : y;
+    const codes = estimator === 'straight-through' ? oneHotArgmax(tf.reshape(y, rows)) : y;
     const decoderInputs: tf.Tensor2D[] = [];
-    const xLogits = forward(decoder, codes as tf.Tensor2D, decoderInputs, false);
+    const xLogits = forward(decoder, tf.reshape(codes, [batch, n * k]) as tf.Tensor2D, decoderInputs, false);
 
     // d/dz of mean_b sum_pixels BCE(z, x) = (sigmoid(z) - x) / B
     const dz = bernoulliGradient(xLogits, x, 1 / batch) as tf.Tensor2D;
     const dy = backward(decoder, decoderInputs, dz, grads, false);
     // Through the relaxed sample, plus the KL's gradient (/ B for the batch mean).
-    const dLogits = latentGradient(dy, y, logits, tau, k, 1 / batch) as tf.Tensor2D;
+    const dLogits = oneHot
+      ? oneHotLatentGradient(estimator, dy, logits, y, tau, raoNoise, 1 / batch)
+      : (latentGradient(dy, y, logits, tau, k, 1 / batch) as tf.Tensor2D);
     backward(encoder, encoderInputs, dLogits, grads, true);
     Object.values(grads).forEach((g) => tf.keep(g));
     // tidy keeps only tensors it returns: an empty object stands for "no terms".
@@ -140,9 +186,9 @@ export function fastTrainStep(
   metrics = true,
 ): ElboTerms | null {
   const { latentVars: n, categories: k } = model.config;
-  const noise = model.sampler.drawNoise([x.shape[0], n, k]);
-  const { grads, terms } = fastGradients(model, x, noise, tau, metrics);
+  const { gumbel, raoNoise } = model.sampler.drawEstimatorNoise([x.shape[0], n, k]);
+  const { grads, terms } = fastGradients(model, x, gumbel, tau, metrics, raoNoise);
   optimizer.applyGradients(grads);
-  tf.dispose([noise, ...Object.values(grads)]);
+  tf.dispose([gumbel, ...(raoNoise ? [raoNoise] : []), ...Object.values(grads)]);
   return terms;
 }

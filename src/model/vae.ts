@@ -4,6 +4,7 @@
  * tfjs LayersModels that share their layers, so each can be used alone.
  */
 import * as tf from '@tensorflow/tfjs';
+import { DEFAULT_RAO_SAMPLES, resolveEstimator } from '../layers/estimators.js';
 import { GumbelSoftmax } from '../layers/gumbel_softmax.js';
 import { deriveSeed } from '../random.js';
 import { validateVaeConfig, type VaeConfig } from './config.js';
@@ -75,7 +76,15 @@ export function buildVae(config: VaeConfig, seed: number, temperature = 1): Cate
   config.encoderUnits.forEach((u, i) => layers.set(ENCODER_HIDDEN(i), dense(ENCODER_HIDDEN(i), u, next(), 'relu')));
   layers.set(NAMES.encoderLogits, dense(NAMES.encoderLogits, n * k, next(), 'linear'));
   layers.set(NAMES.encoderReshape, tf.layers.reshape({ name: NAMES.encoderReshape, targetShape: [n, k] }));
-  layers.set(NAMES.sampler, new GumbelSoftmax({ name: NAMES.sampler, temperature, hard: config.hard, seed: deriveSeed(seed, 2) }));
+  const sampler = new GumbelSoftmax({
+    name: NAMES.sampler,
+    temperature,
+    // VaeConfigs written before the estimator option say only `hard`.
+    estimator: resolveEstimator(config.estimator, config.hard),
+    raoSamples: config.raoSamples ?? DEFAULT_RAO_SAMPLES,
+    seed: deriveSeed(seed, 2),
+  });
+  layers.set(NAMES.sampler, sampler);
   layers.set(NAMES.decoderFlatten, tf.layers.flatten({ name: NAMES.decoderFlatten }));
   config.decoderUnits.forEach((u, i) => layers.set(DECODER_HIDDEN(i), dense(DECODER_HIDDEN(i), u, next(), 'relu')));
   layers.set(NAMES.decoderLogits, dense(NAMES.decoderLogits, inputDim, next(), 'linear'));
@@ -99,6 +108,8 @@ export function configOfModel(vae: tf.LayersModel): VaeConfig {
     encoderUnits: units('encoder_hidden_'),
     decoderUnits: units('decoder_hidden_'),
     hard: sampler.hard,
+    estimator: sampler.estimator,
+    raoSamples: sampler.raoSamples,
   };
 }
 

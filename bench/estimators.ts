@@ -1,0 +1,70 @@
+/**
+ * Training speed of each gradient estimator on wasm, in one process: the
+ * default VAE (20x10, batch 100), the hand-written step with the wasm
+ * speed-ups, random binary images of MNIST's ink density. Rounds interleave
+ * the estimators so that drift of a shared machine hits each alike; the
+ * median round and the best round are reported, each with its ratio to
+ * Gumbel-Softmax's.
+ *
+ *   node --import tsx bench/estimators.ts [--steps 100] [--rounds 3] [--threads 2] [--rao-samples 10]
+ */
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { parseArgs } from 'node:util';
+import { ESTIMATORS, type Estimator } from '../src/layers/estimators.js';
+import { DEFAULT_VAE_CONFIG } from '../src/model/config.js';
+import { trainStep } from '../src/model/train_step.js';
+import { buildVae } from '../src/model/vae.js';
+import { Rng } from '../src/random.js';
+import { fusedAdam, installWasmSpeedups } from '../src/wasm/index.js';
+
+const { values } = parseArgs({
+  options: {
+    steps: { type: 'string', default: '100' },
+    rounds: { type: 'string', default: '3' },
+    threads: { type: 'string', default: '2' },
+    'rao-samples': { type: 'string', default: '10' },
+  },
+});
+const [steps, rounds, batch] = [Number(values.steps), Number(values.rounds), 100];
+installWasmSpeedups({ threads: Number(values.threads) });
+await tf.setBackend('wasm');
+
+const rng = new Rng(4);
+const x = tf.tensor2d(
+  Float32Array.from({ length: batch * 784 }, () => (rng.nextOpen01() < 0.13 ? 1 : 0)),
+  [batch, 784],
+);
+const runs = ESTIMATORS.map((estimator) => {
+  const model = buildVae(
+    { ...DEFAULT_VAE_CONFIG, estimator, hard: estimator === 'straight-through', raoSamples: Number(values['rao-samples']) },
+    1,
+  );
+  return { estimator, model, optimizer: fusedAdam(1e-3), seconds: [] as number[] };
+});
+const tau = (e: Estimator) => (e === 'reinmax' ? 1 : 0.7);
+
+for (const run of runs)
+  for (let i = 0; i < 10; i++) tf.dispose(trainStep(run.model, run.optimizer, x, tau(run.estimator), { metrics: false }) ?? []);
+for (let r = 0; r < rounds; r++) {
+  for (const run of runs) {
+    await tf.ready();
+    const start = performance.now();
+    for (let i = 0; i < steps; i++) tf.dispose(trainStep(run.model, run.optimizer, x, tau(run.estimator), { metrics: false }) ?? []);
+    // A read forces the queued work to finish before the clock stops.
+    await run.model.vae.trainableWeights[0].read().data();
+    run.seconds.push((performance.now() - start) / 1000);
+  }
+}
+const median = (v: number[]) => v.slice().sort((a, b) => a - b)[Math.floor(v.length / 2)];
+const base = median(runs[0].seconds);
+const bestBase = Math.min(...runs[0].seconds);
+console.log(`${steps} steps of ${batch}, ${rounds} rounds, median round (best round in brackets); wasm, ${values.threads} threads`);
+for (const run of runs) {
+  const s = median(run.seconds);
+  const best = Math.min(...run.seconds);
+  const rounds = run.seconds.map((v) => ((steps * batch) / v).toFixed(0)).join(', ');
+  console.log(
+    `${run.estimator.padEnd(17)} ${((steps * batch) / s).toFixed(0).padStart(6)} img/s  ${(s / base).toFixed(2)}x the time of gumbel-softmax  [best ${((steps * batch) / best).toFixed(0)} img/s, ${(best / bestBase).toFixed(2)}x]  (rounds: ${rounds} img/s)`,
+  );
+}

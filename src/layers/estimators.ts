@@ -1,0 +1,172 @@
+/**
+ * Gradient estimators for categorical samples, as pure functions over rows
+ * along the LAST axis (the layer moves its class axis there first):
+ *
+ * - ReinMax (Liu et al. 2023, "Bridging Discrete and Backpropagation:
+ *   Straight-Through and Beyond"): forward a one-hot draw D of
+ *   softmax(logits); backward 2 J(pi1) dy - J(pi0) dy / 2 with
+ *   pi0 = softmax(logits), pi1 = (softmax(logits / tau) + D) / 2 and
+ *   J(p) = diag(p) - p p^T.
+ * - Gumbel-Rao (Paulus et al. 2021, "Rao-Blackwellizing the Straight-Through
+ *   Gumbel-Softmax Gradient Estimator"): forward D = one_hot(argmax(logits + g));
+ *   backward the mean over k draws of the straight-through Gumbel-Softmax
+ *   gradient, each with Gumbel noise drawn conditionally on D.
+ *
+ * The backward passes are also exported as plain functions of dy, for the
+ * VAE's hand-written step (model/fast_step.ts).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { oneHotArgmax } from './gumbel_noise.js';
+
+export type Estimator = 'gumbel-softmax' | 'straight-through' | 'reinmax' | 'gumbel-rao';
+export const ESTIMATORS: readonly Estimator[] = ['gumbel-softmax', 'straight-through', 'reinmax', 'gumbel-rao'];
+/** Paulus et al. 2021 report most of the variance reduction by k = 10. */
+export const DEFAULT_RAO_SAMPLES = 10;
+
+export function isEstimator(value: unknown): value is Estimator {
+  return ESTIMATORS.includes(value as Estimator);
+}
+
+/**
+ * The estimator from the options. `hard: true` is the older spelling of
+ * straight-through: with no estimator or 'gumbel-softmax' it means
+ * 'straight-through' (ST Gumbel-Softmax is Gumbel-Softmax made hard); with
+ * another estimator it is a contradiction and throws. `prefix` starts the message.
+ */
+export function resolveEstimator(estimator: unknown, hard: unknown, prefix = ''): Estimator {
+  if (estimator != null && !isEstimator(estimator)) {
+    throw new Error(`${prefix}unknown estimator '${String(estimator)}': use one of ${ESTIMATORS.join(', ')}`);
+  }
+  if (hard === true) {
+    if (estimator == null || estimator === 'gumbel-softmax' || estimator === 'straight-through') return 'straight-through';
+    throw new Error(`${prefix}hard: true means estimator 'straight-through', not '${estimator}'; drop one of the two`);
+  }
+  return estimator ?? 'gumbel-softmax';
+}
+
+/** Checks the number of conditional draws of Gumbel-Rao; throws one line. */
+export function validateRaoSamples(k: unknown): number {
+  if (typeof k !== 'number' || !Number.isInteger(k) || k < 1 || k > 1000) {
+    throw new Error(`raoSamples must be an integer in [1, 1000], got ${String(k)}`);
+  }
+  return k;
+}
+
+/** J(p) v = p * (v - sum_k p v) with J(p) = diag(p) - p p^T: the softmax Jacobian applied to v, per row. */
+export function softmaxJacobianProduct(p: tf.Tensor, v: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => tf.mul(p, tf.sub(v, tf.sum(tf.mul(p, v), -1, true))));
+}
+
+/** one_hot(argmax(logits + g)): with g ~ Gumbel(0, 1), an exact draw of softmax(logits) (the Gumbel-max trick). */
+export function gumbelMax(logits: tf.Tensor, gumbel: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => oneHotArgmax(tf.add(logits, gumbel)));
+}
+
+/** The two distributions of ReinMax's backward pass: pi0 = softmax(logits), pi1 = (softmax(logits / tau) + D) / 2. */
+export function reinmaxDistributions(logits: tf.Tensor, sample: tf.Tensor, tau: number | tf.Tensor): { pi0: tf.Tensor; pi1: tf.Tensor } {
+  return tf.tidy(() => ({
+    pi0: tf.softmax(logits),
+    pi1: tf.mul(tf.add(tf.softmax(tf.div(logits, tau)), sample), 0.5),
+  }));
+}
+
+/** ReinMax's gradient with respect to the logits, given dy = dL/dD: 2 J(pi1) dy - J(pi0) dy / 2. */
+export function reinmaxBackward(dy: tf.Tensor, pi0: tf.Tensor, pi1: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => tf.sub(tf.mul(softmaxJacobianProduct(pi1, dy), 2), tf.mul(softmaxJacobianProduct(pi0, dy), 0.5)));
+}
+
+/** A ReinMax sample: the one-hot gumbelMax(logits, gumbel) forward, reinmaxBackward backward. */
+export function reinmaxSample(logits: tf.Tensor, gumbel: tf.Tensor, tau: number | tf.Tensor): tf.Tensor {
+  const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const [l, save] = [args[0] as tf.Tensor, args[args.length - 1] as tf.GradSaveFunc];
+    const sample = gumbelMax(l, gumbel);
+    const { pi0, pi1 } = reinmaxDistributions(l, sample, tau);
+    save([pi0, pi1]);
+    return {
+      value: sample,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => reinmaxBackward(dy, saved[0], saved[1]),
+    };
+  });
+  return op(logits);
+}
+
+/**
+ * The exponential races behind Gumbel-max, given that class D arrived first,
+ * from independent standard Gumbel draws G [k, ...logits.shape] (E = exp(-G)
+ * are standard exponentials): the winner arrives at T_D = E_D / Z
+ * (Z = sum exp(logits)), each other class j later, at
+ * T_j = T_D + E_j / exp(logits_j) (memorylessness); logits + g = -log T.
+ * Returns z = log(T / T_D - 1) (about -1e30 for the winner) and
+ * a = -log T_D [k, ..., 1], with logits shifted by their row maximum first
+ * (T scales by a constant that no softmax sees; `shift` takes a back to the
+ * unshifted scale), so Z >= 1 cannot overflow; a masked class (-Infinity)
+ * gets z = +Infinity.
+ */
+function conditionalRace(logits: tf.Tensor, sample: tf.Tensor, gumbels: tf.Tensor): { z: tf.Tensor; a: tf.Tensor; shift: tf.Tensor } {
+  return tf.tidy(() => {
+    const shift = tf.max(logits, -1, true);
+    const shifted = tf.sub(logits, shift);
+    // a = G_D + log Z
+    const a = tf.add(tf.sum(tf.mul(gumbels, sample), -1, true), tf.log(tf.sum(tf.exp(shifted), -1, true)));
+    // The winner's logit pushed to ~+1e30 makes its exp(z) exactly 0 without a select.
+    const lifted = tf.add(shifted, tf.mul(sample, WINNER_LIFT));
+    // exp(z_j) = (E_j / exp(l_j)) / T_D = exp(a - G_j - l_j)
+    return { z: tf.sub(a, tf.add(gumbels, lifted)), a, shift };
+  });
+}
+const WINNER_LIFT = 1e30;
+
+/**
+ * k draws of logits + g with g ~ Gumbel(0, 1) conditioned on
+ * argmax(logits + g) = D (one-hot `sample`), from independent standard
+ * Gumbel draws G [k, ...logits.shape]: the winner at log Z - log E_D, the
+ * others at -log(E_j / exp(logits_j) + E_D / Z), E = exp(-G).
+ */
+export function conditionalGumbelLogits(logits: tf.Tensor, sample: tf.Tensor, gumbels: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => {
+    // -log T = a - log(1 + exp(z)); softplus keeps logits far below the maximum finite.
+    const { z, a, shift } = conditionalRace(logits, sample, gumbels);
+    return tf.add(tf.sub(a, tf.softplus(z)), shift);
+  });
+}
+
+/**
+ * Gumbel-Rao's gradient with respect to the logits, given dy = dL/dD and the
+ * k relaxed samples y_i = softmax((logits + g_i) / tau) [k, ...]:
+ * mean_i J(y_i) dy / tau. The conditional noise g_i is held fixed, as the
+ * straight-through estimator whose conditional expectation this is holds g
+ * fixed (the derivative through g_i's dependence on the logits would change
+ * the expectation).
+ */
+export function gumbelRaoBackward(dy: tf.Tensor, relaxed: tf.Tensor, tau: number | tf.Tensor): tf.Tensor {
+  return tf.tidy(() => tf.div(tf.mean(softmaxJacobianProduct(relaxed, dy), 0), tau));
+}
+
+/**
+ * The k relaxed samples softmax(conditionalGumbelLogits / tau) [k, ...] of
+ * Gumbel-Rao's backward pass, as (1 + exp(z))^(-1/tau) = exp(-softplus(z) / tau)
+ * normalised: the powers lie in [0, 1] (the winner's is 1), so no maximum
+ * needs subtracting, and no log, softmax or select is needed (each a costly
+ * kernel on wasm).
+ */
+export function gumbelRaoRelaxed(logits: tf.Tensor, sample: tf.Tensor, gumbels: tf.Tensor, tau: number | tf.Tensor): tf.Tensor {
+  return tf.tidy(() => {
+    const power = tf.exp(tf.div(tf.softplus(conditionalRace(logits, sample, gumbels).z), tf.neg(tau)));
+    return tf.div(power, tf.sum(power, -1, true));
+  });
+}
+
+/** A Gumbel-Rao sample: the one-hot gumbelMax(logits, gumbel) forward, gumbelRaoBackward backward. */
+export function gumbelRaoSample(logits: tf.Tensor, gumbel: tf.Tensor, raoNoise: tf.Tensor, tau: number | tf.Tensor): tf.Tensor {
+  const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const [l, save] = [args[0] as tf.Tensor, args[args.length - 1] as tf.GradSaveFunc];
+    const sample = gumbelMax(l, gumbel);
+    const tauTensor = typeof tau === 'number' ? tf.scalar(tau) : tau;
+    save([gumbelRaoRelaxed(l, sample, raoNoise, tauTensor), tauTensor]);
+    return {
+      value: sample,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => gumbelRaoBackward(dy, saved[0], saved[1]),
+    };
+  });
+  return op(logits);
+}
