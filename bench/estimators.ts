@@ -16,7 +16,8 @@ import { DEFAULT_VAE_CONFIG } from '../src/model/config.js';
 import { trainStep } from '../src/model/train_step.js';
 import { buildVae } from '../src/model/vae.js';
 import { Rng } from '../src/random.js';
-import { fusedAdam, installWasmSpeedups } from '../src/wasm/index.js';
+import { fusedAdam } from '../src/ops/adam.js';
+import { installWasmSpeedups } from '../src/wasm/index.js';
 
 const { values } = parseArgs({
   options: {
