@@ -1,0 +1,39 @@
+/**
+ * catvae's Node entry (`import ... from 'catvae/node'`): everything in
+ * 'catvae', plus what needs Node: backend selection, file:// model IO
+ * (registered on import, so `model.save('file://...')` works under plain
+ * @tensorflow/tfjs), the wasm speed-ups, TensorBoard event files, the
+ * IDX/MNIST data, the trainer, checkpoints and evaluation.
+ */
+import { ensureFileSystemHandlers } from './io/file_io.js';
+
+export * from './index.js';
+
+// Backends and disk IO.
+export { selectBackend, defaultLoaders, BACKENDS, BACKEND_CHOICES, BackendUnavailable } from './backend.js';
+export type { BackendName, BackendChoice, BackendSelection, WasmOptions } from './backend.js';
+export { fileSystem, ensureFileSystemHandlers, readModelArtifacts, writeModelArtifacts } from './io/file_io.js';
+export { installWasmSpeedups, wasmThreadsInUse, defaultWasmThreads, FusedAdamOptimizer, fusedAdam } from './wasm/index.js';
+export type { WasmSpeedupOptions } from './wasm/index.js';
+
+// Training, checkpoints, evaluation and generation. (trainStep and generate
+// reach the wasm step kernels through model/fast_step.ts today, which is why
+// they are here rather than in the browser entry.)
+export { trainStep, trainingLoss } from './model/train_step.js';
+export { train } from './model/trainer.js';
+export type { TrainOptions, TrainResult, TrainerHooks, StepLog } from './model/trainer.js';
+export { saveCheckpoint, loadCheckpoint, resolveCheckpointDir, CheckpointError } from './model/checkpoint.js';
+export type { LoadedCheckpoint, TrainState, EpochRecord } from './model/checkpoint.js';
+export { evaluateVae, TEST_SEED } from './model/evaluate.js';
+export type { EvalOptions, EvalResult } from './model/evaluate.js';
+export { encode, decode, codesOf, samplePrior, reconstruct, traverseCodes } from './model/generate.js';
+
+// Data.
+export * from './data/index.js';
+
+// TensorBoard event files and pictures.
+export * from './tensorboard/index.js';
+export { encodePng, decodePng, tileImages } from './image/index.js';
+export type { PixelImage, ImageBatch } from './image/index.js';
+
+ensureFileSystemHandlers();
