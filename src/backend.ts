@@ -95,6 +95,12 @@ async function loadWasm(options: WasmOptions): Promise<LoadedBackend> {
     wasmPrepared = true;
     threadsInUse = speedups.wasmThreadsInUse;
   } catch (error) {
+    if (isModuleMissing(error, '@tensorflow/tfjs-backend-wasm'))
+      throw new BackendUnavailable(
+        'wasm',
+        '@tensorflow/tfjs-backend-wasm is not installed',
+        `Install it (the fast CPU path, an optional peer of catvae): 'npm install @tensorflow/tfjs-backend-wasm@^4.22.0'.`,
+      );
     throw new BackendUnavailable('wasm', `@tensorflow/tfjs-backend-wasm did not load (${firstLine(error)})`, `Run 'npm install'.`);
   }
   if (!(await tf.setBackend('wasm'))) {
