@@ -2,7 +2,7 @@
  * catvae's Node entry (`import ... from 'catvae/node'`): everything in
  * 'catvae', plus what needs Node: backend selection, file:// model IO
  * (registered on import, so `model.save('file://...')` works under plain
- * @tensorflow/tfjs), the wasm speed-ups, TensorBoard event files, the
+ * @tensorflow/tfjs), TensorBoard event files, the
  * IDX/MNIST data, the trainer, checkpoints and evaluation.
  */
 import { ensureFileSystemHandlers } from './io/file_io.js';
@@ -13,8 +13,10 @@ export * from './index.js';
 export { selectBackend, defaultLoaders, BACKENDS, BACKEND_CHOICES, BackendUnavailable } from './backend.js';
 export type { BackendName, BackendChoice, BackendSelection, WasmOptions } from './backend.js';
 export { fileSystem, ensureFileSystemHandlers, readModelArtifacts, writeModelArtifacts } from './io/file_io.js';
-export { installWasmSpeedups, wasmThreadsInUse, defaultWasmThreads, FusedAdamOptimizer, fusedAdam } from './wasm/index.js';
+// The wasm speed-ups need the optional peer @tensorflow/tfjs-backend-wasm: they are
+// in 'catvae/wasm' (selectBackend('wasm') installs them itself). Only their types here.
 export type { WasmSpeedupOptions } from './wasm/index.js';
+export { FusedAdamOptimizer, fusedAdam } from './wasm/adam.js';
 
 // Training, checkpoints, evaluation and generation. (trainStep and generate
 // reach the wasm step kernels through model/fast_step.ts today, which is why

