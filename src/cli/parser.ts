@@ -17,6 +17,11 @@ export function setProgramName(name: string | null): void {
   programName = name;
 }
 
+/** How to run another command, for hints: `catvae evaluate` from the bin, `npm run evaluate --` in a clone. */
+export function commandLine(name: string): string {
+  return programName ? `${programName} ${name}` : `npm run ${name} --`;
+}
+
 export function cliParser(usage: string, argv: string[] = hideBin(process.argv)): Argv {
   return (
     yargs(argv)
