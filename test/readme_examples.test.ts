@@ -122,7 +122,7 @@ test('every README example runs as printed, from a folder where catvae is instal
   });
 });
 
-test('the catvae bin of the installed package trains a few steps in that folder', async () => {
+test('the catvae bin of the installed package trains a few steps in that folder, then draws samples (--json)', async () => {
   const bin = path.join(dir, 'node_modules', 'catvae', 'bin', 'catvae.js');
   const args = ['train', '--steps', '20', '--train-size', '500', '--validation-size', '100', '--test-size', '100', '--batch-size', '50'];
   const r = await runNode([bin, ...args, '--no-progress', '--out', 'run', '--json'], dir);
@@ -132,4 +132,10 @@ test('the catvae bin of the installed package trains a few steps in that folder'
   assert.equal(summary.steps, 20);
   assert.ok(Number.isFinite(summary.test_neg_elbo));
   assert.equal(summary.run_dir, path.join(fs.realpathSync(dir), 'run'));
+  // A picture command on that run: --json makes stdout one JSON line.
+  const sample = await runNode([bin, 'sample', 'run', '--count', '4', '--scale', '1', '--out', 'samples.png', '--json'], dir);
+  assert.equal(sample.code, 0, sample.out);
+  const wrote = JSON.parse(sample.out.trim().split('\n').pop()!) as { file: string; width: number; height: number };
+  assert.equal(wrote.file, path.join(fs.realpathSync(dir), 'samples.png'));
+  assert.ok(fs.statSync(wrote.file).size > 0 && wrote.width > 0 && wrote.height > 0);
 });
