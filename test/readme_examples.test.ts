@@ -56,7 +56,7 @@ const LINKED = ['@tensorflow', '@types', 'yargs', 'cli-progress', 'fast-png', 'm
 before(() => {
   assert.ok(fs.existsSync(path.join(ROOT, 'dist', 'node.js')), 'dist/ missing: run npm run build');
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'catvae-readme-'));
-  const pack = spawnSync('npm', ['pack', '--silent', '--pack-destination', dir], { cwd: ROOT, encoding: 'utf8' });
+  const pack = spawnSync('npm', ['pack', '--silent', '--ignore-scripts', '--pack-destination', dir], { cwd: ROOT, encoding: 'utf8' });
   assert.equal(pack.status, 0, `npm pack failed: ${pack.stderr}`);
   const tarball = path.join(dir, pack.stdout.trim().split('\n').pop()!);
   const target = path.join(dir, 'node_modules', 'catvae');
