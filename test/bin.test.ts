@@ -73,6 +73,7 @@ test('the dispatcher hands a command the arguments after its name, and returns i
   const fake = [{ name: 'sweep', describe: 'a grid', run: async (argv: string[]) => (seen.push(argv), 7) }];
   assert.equal(await catvaeMain(['sweep', '--grid', 'x.json', '--json'], fake), 7);
   assert.deepEqual(seen, [['--grid', 'x.json', '--json']]);
+  await assert.rejects(catvaeMain(['--steps', '5', 'train'], fake), /unknown option '--steps' before the command/);
   await assert.rejects(
     catvaeMain(['view'], fake),
     (e: unknown) => e instanceof CliError && e.exitCode === 2 && /unknown command 'view': use one of sweep/.test(e.message),

@@ -59,19 +59,22 @@ test("the check can fail: 'catvae/node' reaches Node built-ins", async () => {
   );
 });
 
-test('importing the main entry adds no globals (tfjs imported first, as a user would)', () => {
+test('importing the main entry, then the Node entry, adds no globals (tfjs imported first, as a user would)', () => {
   // A fresh process: other tests in this one may already have imported catvae.
   const script = [
     "await import('@tensorflow/tfjs');",
-    'const before = new Set(Object.keys(globalThis));',
+    'const keys = new Set(Object.keys(globalThis));',
+    'const added = () => Object.keys(globalThis).filter((k) => !keys.has(k));',
     `await import(${JSON.stringify(path.join(ROOT, 'src', 'index.ts'))});`,
-    'const added = Object.keys(globalThis).filter((k) => !before.has(k));',
-    'console.log(JSON.stringify(added));',
+    'const byMain = added();',
+    `await import(${JSON.stringify(path.join(ROOT, 'src', 'node.ts'))});`,
+    'console.log(JSON.stringify({ byMain, byNode: added() }));',
   ].join('\n');
   const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: ROOT, encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
-  const added = JSON.parse(r.stdout.trim().split('\n').pop()!) as string[];
-  assert.deepEqual(added, [], `globals added by importing catvae: ${added.join(', ')}`);
+  const { byMain, byNode } = JSON.parse(r.stdout.trim().split('\n').pop()!) as { byMain: string[]; byNode: string[] };
+  assert.deepEqual(byMain, [], `globals added by importing catvae: ${byMain.join(', ')}`);
+  assert.deepEqual(byNode, [], `globals added by importing catvae/node: ${byNode.join(', ')}`);
   assert.doesNotMatch(r.stderr, /two copies/, 'one copy of tfjs: no warning');
 });
 

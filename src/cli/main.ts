@@ -14,6 +14,8 @@ export async function catvaeMain(argv: string[], commands: readonly CatvaeComman
   if (command) return command.run(argv.slice(1));
   const names = commands.map((c) => c.name).join(', ');
   const first = argv[0];
+  if (first !== undefined && first.startsWith('-') && !['--help', '-h', '--version'].includes(first))
+    throw new CliError(`unknown option '${first}' before the command: catvae <command> [options] (catvae --help)`, EXIT_USAGE);
   if (first !== undefined && !first.startsWith('-'))
     throw new CliError(`unknown command '${first}': use one of ${names} (catvae --help)`, EXIT_USAGE);
   let parser = cliParser("catvae <command> [options]\n\nRun 'catvae <command> --help' for a command's options.", argv);
