@@ -14,7 +14,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { RunResult } from './run_spec.js';
+import type { RunResult } from '../src/bench/run_spec.js';
 
 const SCRIPT = fileURLToPath(new URL('./pytorch_reference.py', import.meta.url));
 /** Tried in order: the PATH's python3 may be a pyenv one without Debian's torch. */

@@ -95,6 +95,12 @@ async function loadWasm(options: WasmOptions): Promise<LoadedBackend> {
     wasmPrepared = true;
     threadsInUse = speedups.wasmThreadsInUse;
   } catch (error) {
+    if (isModuleMissing(error, '@tensorflow/tfjs-backend-wasm'))
+      throw new BackendUnavailable(
+        'wasm',
+        '@tensorflow/tfjs-backend-wasm is not installed',
+        `Install it (the fast CPU path, an optional peer of catvae): 'npm install @tensorflow/tfjs-backend-wasm@^4.22.0'.`,
+      );
     throw new BackendUnavailable('wasm', `@tensorflow/tfjs-backend-wasm did not load (${firstLine(error)})`, `Run 'npm install'.`);
   }
   if (!(await tf.setBackend('wasm'))) {
@@ -158,7 +164,10 @@ export function isBackendChoice(value: unknown): value is BackendChoice {
 function summarize(name: BackendName, loaded: LoadedBackend, skipped: BackendSelection['skipped']): string {
   const head = `backend: ${name} (${loaded.detail})`;
   if (skipped.length === 0) return head;
-  return `${head}; skipped ${skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')}`;
+  const line = `${head}; skipped ${skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')}`;
+  // The wasm package is an optional peer: say how to leave the slow path.
+  const noWasm = name === 'cpu' && skipped.some((s) => s.name === 'wasm' && /is not installed/.test(s.reason));
+  return noWasm ? `${line} (for the fast CPU path: npm install @tensorflow/tfjs-backend-wasm@^4.22.0)` : line;
 }
 
 /**

@@ -7,21 +7,20 @@ import * as path from 'node:path';
 const ROOT = path.resolve(import.meta.dirname, '..');
 
 // `npm test` builds dist/ first; these tests use the package the way another project would.
-test('the built entry imports by package name and exposes the layer, the VAE and the data loader', async () => {
+test('the built entries import by package name: the layer and the VAE in catvae, the Node tools in catvae/node', async () => {
   assert.ok(fs.existsSync(path.join(ROOT, 'dist', 'index.js')), 'dist/index.js missing: run npm run build');
-  const catvae = await import('catvae');
-  for (const name of [
-    'GumbelSoftmax',
-    'gumbelSoftmax',
-    'TemperatureAnnealer',
-    'buildVae',
-    'trainStep',
-    'loadDataset',
-    'SummaryWriter',
-    'selectBackend',
-  ]) {
-    assert.equal(typeof (catvae as Record<string, unknown>)[name], 'function', `catvae.${name}`);
+  const catvae = (await import('catvae')) as Record<string, unknown>;
+  const node = (await import('catvae/node')) as Record<string, unknown>;
+  for (const name of ['GumbelSoftmax', 'gumbelSoftmax', 'TemperatureAnnealer', 'temperatureAnnealer', 'buildVae', 'negativeElbo']) {
+    assert.equal(typeof catvae[name], 'function', `catvae.${name}`);
+    assert.equal(node[name], catvae[name], `catvae/node re-exports ${name}`);
   }
+  for (const name of ['trainStep', 'train', 'loadDataset', 'SummaryWriter', 'selectBackend', 'fusedAdam', 'ensureFileSystemHandlers']) {
+    assert.equal(typeof node[name], 'function', `catvae/node.${name}`);
+    assert.equal(catvae[name], undefined, `${name} needs Node: not in the browser entry`);
+  }
+  const wasm = (await import('catvae/wasm')) as Record<string, unknown>;
+  assert.equal(typeof wasm.installWasmSpeedups, 'function', 'catvae/wasm.installWasmSpeedups');
 });
 
 test('its type declarations let a TypeScript consumer use the layer in a model', () => {

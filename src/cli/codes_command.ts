@@ -81,9 +81,9 @@ export async function codesCommand(argv?: string[]): Promise<number> {
       requireValues({
         'test-size': { type: 'number', describe: 'Use only the first N test images', defaultDescription: 'all' },
         'batch-size': { type: 'number', default: 500, describe: 'Images per forward pass' },
-        json: { type: 'boolean', default: false, describe: 'Print the statistics as one JSON object (the picture is still written)' },
         ...dataDirOption,
         ...pictureOptions('codes.png'),
+        json: { type: 'boolean', default: false, describe: 'Print the statistics as one JSON object (the picture is still written)' },
       }),
     )
     .check((a) => {

@@ -2,19 +2,37 @@
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { BACKEND_CHOICES } from '../backend.js';
+import { versions } from '../versions.js';
 import { EXIT_USAGE } from './run.js';
+
+/** What --version prints, in every command. */
+export function versionLine(): string {
+  const v = versions();
+  return `catvae ${v.catvae} (@tensorflow/tfjs ${v.tfjs}, node ${v.node})`;
+}
+
+/** Set by the `catvae` bin: usage lines then read `catvae train ...` instead of `npm run train -- ...`. */
+let programName: string | null = null;
+export function setProgramName(name: string | null): void {
+  programName = name;
+}
+
+/** How to run another command, for hints: `catvae evaluate` from the bin, `npm run evaluate --` in a clone. */
+export function commandLine(name: string): string {
+  return programName ? `${programName} ${name}` : `npm run ${name} --`;
+}
 
 export function cliParser(usage: string, argv: string[] = hideBin(process.argv)): Argv {
   return (
     yargs(argv)
       .scriptName('')
-      .usage(usage)
+      .usage(programName ? usage.replace(/^npm run ([\w-]+)(?: --)?/, `${programName} $1`) : usage)
       // Flags keep their kebab-case names only: no camelCase twins in errors or argv.
       .parserConfiguration({ 'camel-case-expansion': false })
       .strict()
       .help()
       .alias('help', 'h')
-      .version(false)
+      .version('version', 'Show the versions of catvae, tfjs and node', versionLine())
       .wrap(Math.min(110, process.stdout.columns || 100))
       .fail((message, error) => {
         // yargs reports unknown flags, bad choices and failed checks here.

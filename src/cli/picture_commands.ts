@@ -22,6 +22,11 @@ export function pictureOptions(out: string) {
       describe: 'Enlarge the picture this many times (whole number, nearest neighbour)',
       defaultDescription: 'auto: 1 to 4, about 800 px on the longer side',
     },
+    json: {
+      type: 'boolean',
+      default: false,
+      describe: 'Print one JSON line (the file written, its size) on stdout; the rest goes to stderr',
+    },
     ...backendOption,
   } as const;
 }
@@ -44,6 +49,8 @@ export interface PictureSession {
   /** The resolved --out path, checked writable before anything else. */
   target: string;
   log: (line: string) => void;
+  /** --json: savePicture prints one JSON line on stdout. */
+  json: boolean;
 }
 
 /**
@@ -51,8 +58,8 @@ export interface PictureSession {
  * then loads the backend and the checkpoint.
  */
 export async function openSession(
-  args: { dir: string; out: string; which: string; backend: string },
-  log: (line: string) => void = (line) => process.stdout.write(`${line}\n`),
+  args: { dir: string; out: string; which: string; backend: string; json?: boolean },
+  log: (line: string) => void = (line) => (args.json ? process.stderr : process.stdout).write(`${line}\n`),
 ): Promise<PictureSession> {
   const target = checkOutputPath(args.out);
   const backend = await selectBackend(args.backend as BackendChoice);
@@ -61,7 +68,7 @@ export async function openSession(
   log(
     `checkpoint: ${checkpoint.dir} (step ${checkpoint.state.step}, N=${checkpoint.model.config.latentVars}, K=${checkpoint.model.config.categories})`,
   );
-  return { backend, checkpoint, target, log };
+  return { backend, checkpoint, target, log, json: args.json ?? false };
 }
 
 export interface TestDigits {
@@ -101,7 +108,8 @@ export async function loadTestDigits(
 /** Encodes and writes the picture atomically; prints where it went and its size. */
 export function savePicture(session: PictureSession, image: PixelImage, what: string): void {
   writeFileAtomic(session.target, encodePng(image));
-  session.log(`wrote ${session.target}: ${what}, ${image.width}x${image.height} px`);
+  if (session.json) process.stdout.write(`${JSON.stringify({ file: session.target, width: image.width, height: image.height, what })}\n`);
+  else session.log(`wrote ${session.target}: ${what}, ${image.width}x${image.height} px`);
 }
 
 /** Height and width of the model's images: square ones (MNIST: 784 = 28 x 28). */

@@ -36,7 +36,7 @@ export async function sampleCommand(argv?: string[]): Promise<number> {
     })
     .parseAsync();
 
-  const session = await openSession({ dir: args.dir as string, out: args.out, which: args.which, backend: args.backend });
+  const session = await openSession({ dir: args.dir as string, out: args.out, which: args.which, backend: args.backend, json: args.json });
   const { model } = session.checkpoint;
   const [rows, cols] = imageShape(model.config.inputDim);
   const probabilities = samplePrior(model, args.count, args.seed);

@@ -11,7 +11,7 @@ import { loadCheckpoint, type LoadedCheckpoint } from '../model/checkpoint.js';
 import { evaluateVae, TEST_SEED, type EvalResult } from '../model/evaluate.js';
 import { train, type TrainerHooks, type TrainResult } from '../model/trainer.js';
 import { tensorBoardHooks } from '../model/training_hooks.js';
-import { backendOption, checkPositiveInt, cliParser, requireValues } from './parser.js';
+import { backendOption, checkPositiveInt, cliParser, commandLine, requireValues } from './parser.js';
 import { progressHooks } from './progress.js';
 import { CliError, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE } from './run.js';
 import { configFromArgs, trainOptions, type TrainArgs } from './train_options.js';
@@ -148,7 +148,7 @@ export async function trainCommand(argv?: string[]): Promise<number> {
   say(
     `test -ELBO ${test.neg_elbo.toFixed(2)} (recon ${test.recon.toFixed(2)}, KL ${test.kl.toFixed(2)}) on ${test.examples} test images, ${which}`,
   );
-  say(`checkpoint: ${path.join(runDir, best ? 'best' : 'latest')}  (evaluate: npm run evaluate -- ${runDir})`);
+  say(`checkpoint: ${path.join(runDir, best ? 'best' : 'latest')}  (evaluate: ${commandLine('evaluate')} ${runDir})`);
   say(`TensorBoard: tensorboard --logdir ${logdir}`);
   printJson(test, path.join(runDir, best ? 'best' : 'latest'));
   return 0;

@@ -44,7 +44,7 @@ export async function traverseCommand(argv?: string[]): Promise<number> {
     .parseAsync();
 
   const indices = args.index ?? Array.from({ length: args.digits ?? DEFAULT_DIGITS }, (_, i) => i);
-  const session = await openSession({ dir: args.dir as string, out: args.out, which: args.which, backend: args.backend });
+  const session = await openSession({ dir: args.dir as string, out: args.out, which: args.which, backend: args.backend, json: args.json });
   const { model } = session.checkpoint;
   const { latentVars: n, categories: k } = model.config;
   const [rows, cols] = imageShape(model.config.inputDim);

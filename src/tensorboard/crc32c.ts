@@ -1,15 +1,31 @@
 /**
  * CRC32C (Castagnoli) as TFRecord framing uses it.
  *
- * The checksum itself comes from @aws-crypto/crc32c (maintained, table-driven);
- * this module only adds TensorFlow's masking. The mask exists because a CRC
- * computed over data that itself contains CRCs is weak; TFRecord readers
- * (TensorBoard included) unmask before comparing, so an unmasked CRC is
- * rejected as corruption.
+ * The checksum is the classic table-driven CRC (reflected polynomial
+ * 0x82f63b78, one table lookup per byte): a dependency for it brought AWS
+ * packages and tslib's helpers on globalThis. On top, TensorFlow's masking:
+ * it exists because a CRC computed over data that itself contains CRCs is
+ * weak; TFRecord readers (TensorBoard included) unmask before comparing, so
+ * an unmasked CRC is rejected as corruption.
  */
-import { crc32c } from '@aws-crypto/crc32c';
 
-export { crc32c };
+/** CRC32C of every byte value: entry n is the register after shifting n through 8 times. */
+const TABLE = (() => {
+  const table = new Uint32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0x82f63b78 : c >>> 1;
+    table[n] = c >>> 0;
+  }
+  return table;
+})();
+
+/** The CRC32C of `data` (check value: crc32c("123456789") = 0xe3069283). */
+export function crc32c(data: Uint8Array): number {
+  let crc = 0xffffffff;
+  for (let i = 0; i < data.length; i++) crc = TABLE[(crc ^ data[i]) & 0xff] ^ (crc >>> 8);
+  return (crc ^ 0xffffffff) >>> 0;
+}
 
 const MASK_DELTA = 0xa282ead8;
 

@@ -1,18 +1,18 @@
 /**
  * One benchmark run in its own process (a backend starts once per process,
- * and peak RSS must be this run's): `node --import tsx bench/measure_child.ts
+ * and peak RSS must be this run's): `node --import tsx src/cli/bench_child.ts
  * '<RunSpec JSON>'` trains the default VAE on binarised MNIST batches built
  * on the host, as the trainer does, and prints one RunResult JSON line.
  */
 import * as tf from '@tensorflow/tfjs';
-import { selectBackend, type BackendName } from '../src/backend.js';
-import { runCli } from '../src/cli/run.js';
-import { readIdxImages } from '../src/data/index.js';
-import { DEFAULT_VAE_CONFIG } from '../src/model/config.js';
-import { tapeTrainStep, trainStep } from '../src/model/train_step.js';
-import { buildVae, type CategoricalVae } from '../src/model/vae.js';
-import { Rng } from '../src/random.js';
-import type { RunResult, RunSpec } from './run_spec.js';
+import { selectBackend, type BackendName } from '../backend.js';
+import { runCli } from './run.js';
+import { readIdxImages } from '../data/index.js';
+import { DEFAULT_VAE_CONFIG } from '../model/config.js';
+import { tapeTrainStep, trainStep } from '../model/train_step.js';
+import { buildVae, type CategoricalVae } from '../model/vae.js';
+import { Rng } from '../random.js';
+import type { RunResult, RunSpec } from '../bench/run_spec.js';
 
 const PIXELS = 784;
 
@@ -32,13 +32,13 @@ async function loadImages(spec: RunSpec): Promise<Uint8Array> {
 async function setupBackend(spec: RunSpec): Promise<string> {
   if (spec.backend !== 'wasm') {
     if (spec.variant !== 'catvae') throw new Error(`variant ${spec.variant} is for the wasm backend only`);
-    const { registerAdamCpuKernel } = await import('../src/ops/adam.js');
+    const { registerAdamCpuKernel } = await import('../ops/adam.js');
     registerAdamCpuKernel();
     const selection = await selectBackend(spec.backend as BackendName);
     return selection.detail;
   }
   await import('@tensorflow/tfjs-backend-wasm');
-  const wasm = await import('../src/wasm/index.js');
+  const wasm = await import('../wasm/index.js');
   const v = spec.variant;
   if (v === 'catvae' || v === 'tape') wasm.installWasmSpeedups({ threads: spec.threads });
   else if (v === 'xnnpack') wasm.installWasmSpeedups({ threads: spec.threads, gemmKernels: false });
@@ -56,7 +56,7 @@ async function setupBackend(spec: RunSpec): Promise<string> {
 
 async function optimizerFor(spec: RunSpec): Promise<tf.Optimizer> {
   if (spec.variant === 'catvae' || spec.variant === 'tape' || spec.variant === 'xnnpack') {
-    const { fusedAdam } = await import('../src/ops/adam.js');
+    const { fusedAdam } = await import('../ops/adam.js');
     return fusedAdam(1e-3);
   }
   return tf.train.adam(1e-3);
