@@ -38,7 +38,11 @@ test('catvae --version, --help, and one line with exit 2 for a missing or unknow
   assert.match(version.stdout, new RegExp(`^catvae ${pkg.version.replace(/\./g, '\\.')} \\(@tensorflow/tfjs 4\\.\\d+\\.\\d+, node `));
   assert.equal(help.code, 0);
   for (const c of COMMANDS)
-    assert.match(help.stdout, new RegExp(`^\\s+${c.name}\\s+${c.describe.slice(0, 20)}`, 'm'), `--help lists ${c.name}`);
+    assert.match(
+      help.stdout,
+      new RegExp(`^\\s+${c.name}\\s+${c.describe.slice(0, 20).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`, 'm'),
+      `--help lists ${c.name}`,
+    );
   assert.equal(none.code, 2);
   assert.match(none.stderr, /^error: name a command: train, evaluate/);
   assert.equal(unknown.code, 2);
