@@ -1,0 +1,193 @@
+/**
+ * `catvae view` in a real browser (headless Chromium through playwright-core):
+ * the page loads the checkpoint with tfjs and must agree with Node on the
+ * same checkpoint (the code of test digit 0, the traversal decodes); drawing
+ * and clicking must change what they should and nothing else. Prints the
+ * draw -> reconstruction latency.
+ */
+import { after, before, test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import type { Browser, Page } from 'playwright-core';
+import { loadTestDigits } from '../src/inspect/picture_cli.js';
+import { loadCheckpoint, type LoadedCheckpoint } from '../src/model/checkpoint.js';
+import { codeIndices, codesOf, encode, traverseCodes } from '../src/model/generate.js';
+import { modelFiles, runSummary, testDigits } from '../src/view/run_files.js';
+import { startViewServer, type ViewServer } from '../src/view/server.js';
+import { useTestBackend } from './helpers/backend.js';
+import { CHROMIUM_ARGS, findChromium, NO_CHROMIUM } from './helpers/browser.js';
+import { trainTinyRun } from './helpers/view_run.js';
+
+const chromium = findChromium();
+const skip = chromium ? false : NO_CHROMIUM;
+if (!chromium) process.stderr.write(`view browser tests skipped: ${NO_CHROMIUM}\n`);
+
+/** What the page exposes as window.catvaeView (src/view/page/main.ts), the parts read here. */
+interface Handle {
+  ready: boolean;
+  backend: string;
+  n: number;
+  k: number;
+  baseCode: number[];
+  code: number[];
+  probs: number[];
+  recon: number[];
+  traversal: number[];
+  traverseVar: number;
+  updates: number;
+  latencies: number[];
+  computeMs: number[];
+}
+type Snapshot = Omit<Handle, 'ready'>;
+
+let server: ViewServer;
+let browser: Browser;
+let page: Page;
+let checkpoint: LoadedCheckpoint;
+let digit0: Float32Array;
+const consoleErrors: string[] = [];
+
+const snapshot = (): Promise<Snapshot> =>
+  page.evaluate(async () => {
+    const h = (globalThis as unknown as { catvaeView: Handle & { idle: () => Promise<void> } }).catvaeView;
+    await h.idle();
+    const { ready: _r, ...rest } = h;
+    return JSON.parse(JSON.stringify(rest)) as Snapshot;
+  });
+const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
+  assert.equal(a.length, b.length);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+};
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+before(async () => {
+  if (!chromium) return;
+  const run = trainTinyRun();
+  const files = modelFiles(run, 'best');
+  const summary = runSummary(run, files, 'best');
+  server = await startViewServer({ model: files, summary, digits: await testDigits(summary, 64) });
+  await useTestBackend();
+  checkpoint = await loadCheckpoint(run, 'best');
+  digit0 = (await loadTestDigits(checkpoint, undefined, 1)).images;
+
+  const { chromium: launcher } = await import('playwright-core');
+  browser = await launcher.launch({ executablePath: chromium, args: CHROMIUM_ARGS });
+  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  page.on('console', (m) => {
+    if (m.type() === 'error') consoleErrors.push(m.text());
+  });
+  page.on('pageerror', (e) => consoleErrors.push(e.message));
+  await page.goto(server.url);
+  await page.waitForFunction(() => (globalThis as unknown as { catvaeView?: Handle }).catvaeView?.ready === true, null, {
+    timeout: 60_000,
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+test('the page loads the checkpoint with no console errors and names its tfjs backend', { skip }, async () => {
+  const s = await snapshot();
+  assert.deepEqual(consoleErrors, []);
+  assert.ok(['webgpu', 'webgl', 'wasm', 'cpu'].includes(s.backend), s.backend);
+  assert.equal(await page.locator('#backend').textContent(), `tfjs backend: ${s.backend}`);
+  assert.equal(s.n, checkpoint.model.config.latentVars);
+  assert.equal(s.k, checkpoint.model.config.categories);
+  // The run panel: curves and code usage are drawn, with labelled axes.
+  assert.match((await page.locator('#curves').textContent()) ?? '', /step.*-ELBO \(nats per image\)/s);
+  assert.match((await page.locator('#usage').textContent()) ?? '', /variable.*perplexity/s);
+  assert.equal(await page.locator('#prior canvas').count(), 16);
+});
+
+test("the page's code and q(z|x) for test digit 0 equal Node's on the same checkpoint", { skip }, async () => {
+  await page.evaluate(() => (globalThis as unknown as { catvaeView: { pickDigit: (i: number) => Promise<void> } }).catvaeView.pickDigit(0));
+  const s = await snapshot();
+  const { latentVars: n, categories: k } = checkpoint.model.config;
+  const x = tf.tensor2d(digit0, [1, digit0.length]);
+  const logits = encode(checkpoint.model, x);
+  const code = codeIndices(codesOf(logits, 'argmax'));
+  const probs = tf.tidy(() => tf.softmax(logits).dataSync());
+  assert.deepEqual(s.baseCode, Array.from(code), 'argmax code of test digit 0');
+  assert.deepEqual(s.code, s.baseCode);
+  assert.ok(maxAbsDiff(s.probs, probs) < 1e-4, `q(z|x) differs by ${maxAbsDiff(s.probs, probs)}`);
+  assert.equal(s.probs.length, n * k);
+  tf.dispose([x, logits]);
+});
+
+test("the traversal decodes equal Node's", { skip }, async () => {
+  const { latentVars: n, categories: k, inputDim: d } = checkpoint.model.config;
+  const x = tf.tensor2d(digit0, [1, d]);
+  const all = traverseCodes(checkpoint.model, x);
+  const node = all.dataSync();
+  tf.dispose([x, all]);
+  for (const v of [0, n - 1]) {
+    await page.selectOption('#traverse-var', String(v));
+    const s = await snapshot();
+    assert.equal(s.traverseVar, v);
+    const expected = node.subarray(v * k * d, (v + 1) * k * d);
+    const diff = maxAbsDiff(s.traversal, expected);
+    assert.ok(diff < 1e-4, `variable ${v}: traversal differs from Node's by ${diff}`);
+  }
+  assert.equal(await page.locator('#traverse canvas').count(), k);
+});
+
+test('clicking a cell changes that variable, and only it; reset restores the code', { skip }, async () => {
+  const before = await snapshot();
+  const v = 3;
+  const c = (before.code[v] + 1) % before.k;
+  await page.locator(`#grid .cell[data-v="${v}"][data-c="${c}"]`).click();
+  const edited = await snapshot();
+  const changed = edited.code.map((cls, i) => (cls !== before.code[i] ? i : -1)).filter((i) => i >= 0);
+  assert.deepEqual(changed, [v]);
+  assert.equal(edited.code[v], c);
+  assert.deepEqual(edited.baseCode, before.baseCode, "the encoder's code is unchanged");
+  assert.ok(maxAbsDiff(edited.recon, before.recon) > 1e-3, 'the reconstruction changed');
+  assert.equal(await page.locator('#grid .cell.edited').count(), 1);
+  await page.locator('#reset').click();
+  const reset = await snapshot();
+  assert.deepEqual(reset.code, before.code);
+  assert.ok(maxAbsDiff(reset.recon, before.recon) < 1e-6);
+});
+
+test('drawing a stroke changes the code grid and the reconstruction, live (latency printed)', { skip }, async (t) => {
+  await page.locator('#clear').click();
+  const blank = await snapshot();
+  const gridBefore = await page.locator('#grid').innerHTML();
+  const box = (await page.locator('#pad').boundingBox())!;
+  const updatesBefore = blank.updates;
+  const latenciesBefore = blank.latencies.length;
+  // A "7": across the top, then down to the bottom left.
+  const points: [number, number][] = [];
+  for (let i = 0; i <= 20; i++) points.push([0.25 + 0.5 * (i / 20), 0.25]);
+  for (let i = 1; i <= 30; i++) points.push([0.75 - 0.3 * (i / 30), 0.25 + 0.55 * (i / 30)]);
+  await page.mouse.move(box.x + points[0][0] * box.width, box.y + points[0][1] * box.height);
+  await page.mouse.down();
+  for (const [px, py] of points) await page.mouse.move(box.x + px * box.width, box.y + py * box.height);
+  await page.mouse.up();
+  const drawn = await snapshot();
+  assert.ok(drawn.updates > updatesBefore + 5, `only ${drawn.updates - updatesBefore} updates during the stroke`);
+  assert.notDeepEqual(drawn.probs, blank.probs, 'q(z|x) changed');
+  assert.ok(maxAbsDiff(drawn.recon, blank.recon) > 0.05, 'the reconstruction changed');
+  assert.notEqual(await page.locator('#grid').innerHTML(), gridBefore, 'the grid shows it');
+  const latencies = drawn.latencies.slice(latenciesBefore);
+  const compute = drawn.computeMs.slice(latenciesBefore);
+  const line =
+    `draw -> reconstruction on tfjs-${drawn.backend} in headless Chromium: median ${median(latencies).toFixed(1)} ms, ` +
+    `max ${Math.max(...latencies).toFixed(1)} ms over ${latencies.length} updates (compute alone: median ${median(compute).toFixed(1)} ms)`;
+  t.diagnostic(line);
+  assert.ok(median(latencies) < 50, line);
+  assert.deepEqual(consoleErrors, []);
+});
+
+test('the browser cannot fetch outside the allow-list: /../package.json and /%2e%2e/package.json are 404', { skip }, async () => {
+  for (const p of ['/../package.json', '/%2e%2e/package.json', '/model/state.json']) {
+    const status = await page.evaluate(async (url) => (await fetch(url)).status, p);
+    assert.equal(status, 404, p);
+  }
+  const cors = await page.request.get(`${server.url}model/model.json`, { headers: { Origin: 'http://evil.example' } });
+  assert.equal(cors.headers()['access-control-allow-origin'], undefined);
+});
