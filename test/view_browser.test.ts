@@ -7,13 +7,19 @@
  */
 import { after, before, test } from 'node:test';
 import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { Browser, Page } from 'playwright-core';
 import { loadTestDigits } from '../src/inspect/picture_cli.js';
 import { loadCheckpoint, type LoadedCheckpoint } from '../src/model/checkpoint.js';
 import { codeIndices, codesOf, encode, traverseCodes } from '../src/model/generate.js';
+import { exportView } from '../src/view/export.js';
 import { modelFiles, runSummary, testDigits } from '../src/view/run_files.js';
-import { startViewServer, type ViewServer } from '../src/view/server.js';
+import { startViewServer, type ViewContent, type ViewServer } from '../src/view/server.js';
 import { useTestBackend } from './helpers/backend.js';
 import { CHROMIUM_ARGS, findChromium, NO_CHROMIUM } from './helpers/browser.js';
 import { trainTinyRun } from './helpers/view_run.js';
@@ -35,12 +41,14 @@ interface Handle {
   traversal: number[];
   traverseVar: number;
   updates: number;
+  tensors: number;
   latencies: number[];
   computeMs: number[];
 }
 type Snapshot = Omit<Handle, 'ready'>;
 
 let server: ViewServer;
+let content: ViewContent;
 let browser: Browser;
 let page: Page;
 let checkpoint: LoadedCheckpoint;
@@ -67,7 +75,8 @@ before(async () => {
   const run = trainTinyRun();
   const files = modelFiles(run, 'best');
   const summary = runSummary(run, files, 'best');
-  server = await startViewServer({ model: files, summary, digits: await testDigits(summary, 64) });
+  content = { model: files, summary, digits: await testDigits(summary, 64) };
+  server = await startViewServer(content);
   await useTestBackend();
   checkpoint = await loadCheckpoint(run, 'best');
   digit0 = (await loadTestDigits(checkpoint, undefined, 1)).images;
@@ -180,6 +189,14 @@ test('drawing a stroke changes the code grid and the reconstruction, live (laten
     `max ${Math.max(...latencies).toFixed(1)} ms over ${latencies.length} updates (compute alone: median ${median(compute).toFixed(1)} ms)`;
   t.diagnostic(line);
   assert.ok(median(latencies) < 50, line);
+  // Every update disposes what it made: a second stroke leaves the tensor count where the first left it.
+  await page.mouse.move(box.x + 0.3 * box.width, box.y + 0.6 * box.height);
+  await page.mouse.down();
+  await page.mouse.move(box.x + 0.6 * box.width, box.y + 0.6 * box.height, { steps: 10 });
+  await page.mouse.up();
+  const again = await snapshot();
+  assert.ok(again.updates > drawn.updates);
+  assert.equal(again.tensors, drawn.tensors, 'tensors leaked between updates');
   assert.deepEqual(consoleErrors, []);
 });
 
@@ -190,4 +207,34 @@ test('the browser cannot fetch outside the allow-list: /../package.json and /%2e
   }
   const cors = await page.request.get(`${server.url}model/model.json`, { headers: { Origin: 'http://evil.example' } });
   assert.equal(cors.headers()['access-control-allow-origin'], undefined);
+});
+
+test('the static export works from a plain static server and computes the same code', { skip }, async () => {
+  const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'catvae-view-site-')), 'site');
+  await exportView(content, out);
+  // The simplest static host: a file per path under the folder, nothing else.
+  const types: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.wasm': 'application/wasm' };
+  const site = http.createServer((req, res) => {
+    const rel = decodeURIComponent((req.url ?? '/').split('?')[0]).replace(/^\/+/, '') || 'index.html';
+    const file = path.join(out, rel);
+    if (!file.startsWith(out + path.sep) || !fs.existsSync(file)) return res.writeHead(404).end();
+    res.writeHead(200, { 'Content-Type': types[path.extname(file)] ?? 'application/octet-stream' }).end(fs.readFileSync(file));
+  });
+  await new Promise<void>((resolve) => site.listen(0, '127.0.0.1', resolve));
+  const other = await browser.newPage();
+  try {
+    await other.goto(`http://127.0.0.1:${(site.address() as AddressInfo).port}/`);
+    await other.waitForFunction(() => (globalThis as unknown as { catvaeView?: Handle }).catvaeView?.ready === true, null, {
+      timeout: 60_000,
+    });
+    const code = await other.evaluate(() => (globalThis as unknown as { catvaeView: Handle }).catvaeView.baseCode);
+    const x = tf.tensor2d(digit0, [1, digit0.length]);
+    const node = tf.tidy(() => Array.from(codeIndices(codesOf(encode(checkpoint.model, x), 'argmax'))));
+    x.dispose();
+    assert.deepEqual(code, node);
+  } finally {
+    await other.close();
+    site.closeAllConnections();
+    await new Promise((resolve) => site.close(resolve));
+  }
 });

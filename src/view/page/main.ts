@@ -44,6 +44,8 @@ export interface ViewHandle {
   traversal: number[];
   traverseVar: number;
   updates: number;
+  /** tf.memory().numTensors after the last update: constant from update to update, or the page leaks. */
+  tensors: number;
   /** Milliseconds from an input event to its reconstruction on screen, one per update. */
   latencies: number[];
   /** Milliseconds each of those updates computed (encode, decode K + 1 codes, paint), without time spent queued. */
@@ -90,6 +92,7 @@ async function main(): Promise<void> {
     traversal: [],
     traverseVar: 0,
     updates: 0,
+    tensors: 0,
     latencies: [],
     computeMs: [],
     pickDigit: async () => {},
@@ -170,6 +173,7 @@ async function main(): Promise<void> {
     handle.recon = Array.from(pixels.subarray(0, d));
     handle.traversal = Array.from(pixels.subarray(d));
     handle.updates++;
+    handle.tensors = tf.memory().numTensors;
     if (encode) {
       handle.latencies.push(latency);
       handle.computeMs.push(painted - started);

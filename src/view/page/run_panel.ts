@@ -45,14 +45,13 @@ export function renderRun(run: RunJson, table: HTMLElement, curves: HTMLElement)
     ...flatten(run.config),
   ];
   table.replaceChildren(
-    ...rows.map(([key, value]) => {
-      const tr = document.createElement('tr');
-      const a = document.createElement('td');
-      const b = document.createElement('td');
+    ...rows.flatMap(([key, value]) => {
+      const a = document.createElement('span');
+      const b = document.createElement('span');
+      a.className = 'key';
       a.textContent = key;
       b.textContent = show(value);
-      tr.append(a, b);
-      return tr;
+      return [a, b];
     }),
   );
   const history = run.history;
