@@ -50,7 +50,7 @@ export async function viewCommand(argv?: string[]): Promise<number> {
         host: {
           type: 'string',
           default: '127.0.0.1',
-          describe: 'Address to bind (another than 127.0.0.1 exposes the page to the network)',
+          describe: 'Address to bind (0.0.0.0 or a public address exposes the page to the network)',
         },
         open: { type: 'boolean', default: false, describe: 'Open the page in a browser, if one is there' },
         export: { type: 'string', describe: 'Write the page as a static folder (page, bundle, model files, digits) instead of serving it' },
