@@ -16,7 +16,9 @@ import * as tf from '@tensorflow/tfjs';
 import type { Browser, Page } from 'playwright-core';
 import { loadTestDigits } from '../src/inspect/picture_cli.js';
 import { loadCheckpoint, type LoadedCheckpoint } from '../src/model/checkpoint.js';
+import { gumbelNoiseValues } from '../src/layers/gumbel_noise.js';
 import { codeIndices, codesOf, encode, traverseCodes } from '../src/model/generate.js';
+import { Rng } from '../src/random.js';
 import { exportView } from '../src/view/export.js';
 import { modelFiles, runSummary, testDigits } from '../src/view/run_files.js';
 import { startViewServer, type ViewContent, type ViewServer } from '../src/view/server.js';
@@ -40,6 +42,7 @@ interface Handle {
   recon: number[];
   traversal: number[];
   traverseVar: number;
+  sampleSeed: number;
   updates: number;
   tensors: number;
   latencies: number[];
@@ -112,7 +115,7 @@ test('the page loads the checkpoint with no console errors and names its tfjs ba
   assert.equal(await page.locator('#prior canvas').count(), 16);
 });
 
-test("the page's code and q(z|x) for test digit 0 equal Node's on the same checkpoint", { skip }, async () => {
+test("the page's code, q(z|x) and sampled codes for test digit 0 equal Node's on the same checkpoint", { skip }, async () => {
   await page.evaluate(() => (globalThis as unknown as { catvaeView: { pickDigit: (i: number) => Promise<void> } }).catvaeView.pickDigit(0));
   const s = await snapshot();
   const { latentVars: n, categories: k } = checkpoint.model.config;
@@ -124,6 +127,27 @@ test("the page's code and q(z|x) for test digit 0 equal Node's on the same check
   assert.deepEqual(s.code, s.baseCode);
   assert.ok(maxAbsDiff(s.probs, probs) < 1e-4, `q(z|x) differs by ${maxAbsDiff(s.probs, probs)}`);
   assert.equal(s.probs.length, n * k);
+
+  // Sample mode: an exact sample of q by Gumbel-max, with the page's seeded noise; Node draws the same one.
+  const nodeLogits = logits.dataSync();
+  const gumbelMax = (seed: number) => {
+    const noise = gumbelNoiseValues(n * k, new Rng(seed, 1));
+    return Array.from({ length: n }, (_, v) => {
+      let best = 0;
+      for (let c = 1; c < k; c++) if (nodeLogits[v * k + c] + noise[v * k + c] > nodeLogits[v * k + best] + noise[v * k + best]) best = c;
+      return best;
+    });
+  };
+  await page.locator('input[name=mode][value=sample]').check();
+  const sampled = await snapshot();
+  assert.deepEqual(sampled.baseCode, gumbelMax(sampled.sampleSeed));
+  assert.notDeepEqual(sampled.baseCode, s.baseCode, 'a sample of q differs from its mode somewhere');
+  await page.locator('#resample').click();
+  const resampled = await snapshot();
+  assert.equal(resampled.sampleSeed, sampled.sampleSeed + 1);
+  assert.deepEqual(resampled.baseCode, gumbelMax(resampled.sampleSeed));
+  await page.locator('input[name=mode][value=argmax]').check();
+  assert.deepEqual((await snapshot()).baseCode, s.baseCode);
   tf.dispose([x, logits]);
 });
 
@@ -209,7 +233,7 @@ test('the browser cannot fetch outside the allow-list: /../package.json and /%2e
   assert.equal(cors.headers()['access-control-allow-origin'], undefined);
 });
 
-test('the static export works from a plain static server and computes the same code', { skip }, async () => {
+test('the static export works from a plain static server, computes the same code, and takes touch strokes', { skip }, async () => {
   const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'catvae-view-site-')), 'site');
   await exportView(content, out);
   // The simplest static host: a file per path under the folder, nothing else.
@@ -221,7 +245,8 @@ test('the static export works from a plain static server and computes the same c
     res.writeHead(200, { 'Content-Type': types[path.extname(file)] ?? 'application/octet-stream' }).end(fs.readFileSync(file));
   });
   await new Promise<void>((resolve) => site.listen(0, '127.0.0.1', resolve));
-  const other = await browser.newPage();
+  const context = await browser.newContext({ hasTouch: true, viewport: { width: 1280, height: 900 } });
+  const other = await context.newPage();
   try {
     await other.goto(`http://127.0.0.1:${(site.address() as AddressInfo).port}/`);
     await other.waitForFunction(() => (globalThis as unknown as { catvaeView?: Handle }).catvaeView?.ready === true, null, {
@@ -232,8 +257,28 @@ test('the static export works from a plain static server and computes the same c
     const node = tf.tidy(() => Array.from(codeIndices(codesOf(encode(checkpoint.model, x), 'argmax'))));
     x.dispose();
     assert.deepEqual(code, node);
+
+    // A finger stroke (real touch events through the DevTools protocol) draws too.
+    const before = await other.evaluate(async () => {
+      const h = (globalThis as unknown as { catvaeView: Handle & { idle: () => Promise<void> } }).catvaeView;
+      await h.idle();
+      return { updates: h.updates, recon: h.recon };
+    });
+    const box = (await other.locator('#pad').boundingBox())!;
+    const cdp = await context.newCDPSession(other);
+    const at = (f: number) => [{ x: box.x + box.width * (0.2 + 0.6 * f), y: box.y + box.height * 0.7 }];
+    await cdp.send('Input.dispatchTouchEvent', { type: 'touchStart', touchPoints: at(0) });
+    for (let i = 1; i <= 12; i++) await cdp.send('Input.dispatchTouchEvent', { type: 'touchMove', touchPoints: at(i / 12) });
+    await cdp.send('Input.dispatchTouchEvent', { type: 'touchEnd', touchPoints: [] });
+    const after = await other.evaluate(async () => {
+      const h = (globalThis as unknown as { catvaeView: Handle & { idle: () => Promise<void> } }).catvaeView;
+      await h.idle();
+      return { updates: h.updates, recon: h.recon };
+    });
+    assert.ok(after.updates > before.updates + 3, `touch: ${after.updates - before.updates} updates`);
+    assert.ok(maxAbsDiff(after.recon, before.recon) > 0.01, 'touch: the reconstruction changed');
   } finally {
-    await other.close();
+    await context.close();
     site.closeAllConnections();
     await new Promise((resolve) => site.close(resolve));
   }

@@ -43,6 +43,8 @@ export interface ViewHandle {
   /** K decodes of the traversal of `traverseVar`, [K * D]. */
   traversal: number[];
   traverseVar: number;
+  /** The seed of the Gumbel noise in sample mode (Rng(seed, 1), as in sampleCode). */
+  sampleSeed: number;
   updates: number;
   /** tf.memory().numTensors after the last update: constant from update to update, or the page leaks. */
   tensors: number;
@@ -91,6 +93,7 @@ async function main(): Promise<void> {
     recon: [],
     traversal: [],
     traverseVar: 0,
+    sampleSeed: 1,
     updates: 0,
     tensors: 0,
     latencies: [],
@@ -172,6 +175,7 @@ async function main(): Promise<void> {
     handle.probs = Array.from(current.probs);
     handle.recon = Array.from(pixels.subarray(0, d));
     handle.traversal = Array.from(pixels.subarray(d));
+    handle.sampleSeed = sampleSeed;
     handle.updates++;
     handle.tensors = tf.memory().numTensors;
     if (encode) {
