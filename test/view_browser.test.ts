@@ -138,15 +138,18 @@ test("the page's code, q(z|x) and sampled codes for test digit 0 equal Node's on
       return best;
     });
   };
-  await page.locator('input[name=mode][value=sample]').check();
-  const sampled = await snapshot();
-  assert.deepEqual(sampled.baseCode, gumbelMax(sampled.sampleSeed));
-  assert.notDeepEqual(sampled.baseCode, s.baseCode, 'a sample of q differs from its mode somewhere');
-  await page.locator('#resample').click();
-  const resampled = await snapshot();
-  assert.equal(resampled.sampleSeed, sampled.sampleSeed + 1);
-  assert.deepEqual(resampled.baseCode, gumbelMax(resampled.sampleSeed));
-  await page.locator('input[name=mode][value=argmax]').check();
+  try {
+    await page.locator('input[name=mode][value=sample]').check();
+    const sampled = await snapshot();
+    assert.deepEqual(sampled.baseCode, gumbelMax(sampled.sampleSeed));
+    assert.notDeepEqual(sampled.baseCode, s.baseCode, 'a sample of q differs from its mode somewhere');
+    await page.locator('#resample').click();
+    const resampled = await snapshot();
+    assert.equal(resampled.sampleSeed, sampled.sampleSeed + 1);
+    assert.deepEqual(resampled.baseCode, gumbelMax(resampled.sampleSeed));
+  } finally {
+    await page.locator('input[name=mode][value=argmax]').check();
+  }
   assert.deepEqual((await snapshot()).baseCode, s.baseCode);
   tf.dispose([x, logits]);
 });
