@@ -60,6 +60,7 @@ test('the page, its bundle, the run, the digits and the model files are served; 
     assert.equal(r.headers['access-control-allow-origin'], undefined, `${p}: no CORS header`);
     assert.equal(r.headers['x-content-type-options'], 'nosniff');
   }
+  assert.match(String((await get('/')).headers['content-security-policy']), /default-src 'self'; script-src 'self' 'wasm-unsafe-eval'/);
   const weights = await get('/model/weights.bin');
   assert.deepEqual(weights.body, fs.readFileSync(path.join(run, 'best', 'weights.bin')));
   const summary = JSON.parse((await get('/run.json')).body.toString());
@@ -97,6 +98,16 @@ test('anything outside the allow-list is 404, whatever its spelling', async () =
   // Another site's name pointing at 127.0.0.1 (DNS rebinding) gets nothing.
   assert.equal((await get('/model/weights.bin', { host: 'evil.example:80' })).status, 404);
   assert.equal((await get('/', { host: `localhost:${server.port}` })).status, 200);
+});
+
+test('--which picks the checkpoint; best falls back to latest in a run without one', () => {
+  assert.equal(path.basename(modelFiles(run, 'latest').dir), 'latest');
+  assert.equal(path.basename(modelFiles(run, 'best').dir), 'best');
+  const noBest = path.join(path.dirname(run), 'no-best');
+  fs.cpSync(path.join(run, 'latest'), path.join(noBest, 'latest'), { recursive: true });
+  const files = modelFiles(noBest, 'best');
+  assert.equal(path.basename(files.dir), 'latest');
+  assert.equal(runSummary(noBest, files, 'best').which, 'latest', 'the page says which checkpoint it shows');
 });
 
 test('digits are the fixed-binarised test images, 8 pixels a byte', () => {

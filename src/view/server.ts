@@ -34,6 +34,8 @@ const TYPES: Record<string, string> = {
   '.bin': 'application/octet-stream',
   '.wasm': 'application/wasm',
 };
+const CSP =
+  "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; img-src 'self' data:; style-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 const typeOf = (name: string) => TYPES[path.extname(name)] ?? 'application/octet-stream';
 
 /** Every path the server answers, mapped to its content. */
@@ -83,6 +85,8 @@ export async function startViewServer(content: ViewContent, options: { host?: st
         'X-Content-Type-Options': 'nosniff',
         'Cache-Control': 'no-store',
         'Referrer-Policy': 'no-referrer',
+        // The page runs only its own script and talks only to this server ('wasm-unsafe-eval': tfjs's wasm backend).
+        'Content-Security-Policy': CSP,
       });
       res.end(req.method === 'HEAD' ? undefined : body);
     };
