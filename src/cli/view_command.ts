@@ -74,7 +74,7 @@ export async function viewCommand(argv?: string[]): Promise<number> {
     const files = await exportView(content, args.export).catch((error: unknown) => {
       throw error instanceof ExportError ? new CliError(error.message, EXIT_USAGE) : error;
     });
-    say(`wrote ${files.length} files to ${args.export}: serve it with any static server, e.g. npx http-server ${args.export}`);
+    say(`wrote ${files.length} files to ${args.export}: serve it with any static server, e.g. python3 -m http.server -d ${args.export}`);
     return 0;
   }
 
