@@ -10,7 +10,6 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { Browser, Page } from 'playwright-core';
@@ -100,6 +99,7 @@ before(async () => {
 after(async () => {
   await browser?.close();
   await server?.close();
+  if (content) fs.rmSync(path.dirname(path.dirname(content.model.dir)), { recursive: true, force: true });
 });
 
 test('the page loads the checkpoint with no console errors and names its tfjs backend', { skip }, async () => {
@@ -237,7 +237,7 @@ test('the browser cannot fetch outside the allow-list: /../package.json and /%2e
 });
 
 test('the static export works from a plain static server, computes the same code, and takes touch strokes', { skip }, async () => {
-  const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'catvae-view-site-')), 'site');
+  const out = path.join(path.dirname(path.dirname(content.model.dir)), 'site');
   await exportView(content, out);
   // The simplest static host: a file per path under the folder, nothing else.
   const types: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.wasm': 'application/wasm' };

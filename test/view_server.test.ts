@@ -25,7 +25,10 @@ before(async () => {
   content = { model, summary, digits: await testDigits(summary, 40) };
   server = await startViewServer(content);
 });
-after(() => server?.close());
+after(async () => {
+  await server?.close();
+  if (run) fs.rmSync(path.dirname(run), { recursive: true, force: true });
+});
 
 /** A GET with the path sent exactly as written (no client-side normalisation). */
 function get(rawPath: string, headers: Record<string, string> = {}, method = 'GET') {
@@ -119,7 +122,7 @@ test('digits are the fixed-binarised test images, 8 pixels a byte', () => {
 });
 
 test('--export writes a self-contained folder, atomically, and refuses a non-empty one', async () => {
-  const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'catvae-view-export-')), 'site');
+  const out = path.join(fs.mkdtempSync(path.join(path.dirname(run), 'export-')), 'site');
   const files = await exportView(content, out);
   const names = files.map((f) => path.relative(out, f)).sort();
   assert.deepEqual(names, [
