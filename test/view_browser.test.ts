@@ -286,3 +286,37 @@ test('the static export works from a plain static server, computes the same code
     await new Promise((resolve) => site.close(resolve));
   }
 });
+
+test("every tfjs backend of the page computes Node's code and q(z|x) for test digit 0", { skip }, async (t) => {
+  const { latentVars: n, categories: k, inputDim: d } = checkpoint.model.config;
+  const x = tf.tensor2d(digit0, [1, d]);
+  const logits = encode(checkpoint.model, x);
+  const code = Array.from(codeIndices(codesOf(logits, 'argmax')));
+  const probs = tf.tidy(() => tf.softmax(logits).dataSync());
+  tf.dispose([x, logits]);
+  for (const backend of ['webgpu', 'webgl', 'cpu']) {
+    const other = await browser.newPage();
+    const errors: string[] = [];
+    other.on('pageerror', (e) => errors.push(e.message));
+    try {
+      await other.goto(`${server.url}?backend=${backend}`);
+      await other.waitForFunction(() => (globalThis as unknown as { catvaeView?: Handle }).catvaeView?.ready === true, null, {
+        timeout: 60_000,
+      });
+      const s = await other.evaluate(() => {
+        const h = (globalThis as unknown as { catvaeView: Handle }).catvaeView;
+        return { backend: h.backend, code: h.baseCode, probs: h.probs };
+      });
+      assert.deepEqual(errors, []);
+      if (s.backend !== backend) {
+        t.diagnostic(`${backend}: not available in this Chromium (the page ran on ${s.backend})`);
+        continue;
+      }
+      assert.deepEqual(s.code, code, `${backend}: code`);
+      assert.equal(s.probs.length, n * k);
+      assert.ok(maxAbsDiff(s.probs, probs) < 1e-4, `${backend}: q(z|x) differs by ${maxAbsDiff(s.probs, probs)}`);
+    } finally {
+      await other.close();
+    }
+  }
+});

@@ -17,5 +17,5 @@ export function findChromium(): string | null {
 export const NO_CHROMIUM =
   'no Chromium found (looked for CATVAE_CHROMIUM and /usr/bin/chromium); install it with `apt-get install -y chromium` to run the browser tests';
 
-/** Launch flags: no sandbox (CI runs as root), and SwiftShader allowed so WebGL exists without a GPU. */
-export const CHROMIUM_ARGS = ['--no-sandbox', '--enable-unsafe-swiftshader', '--disable-dev-shm-usage'];
+/** Launch flags: no sandbox (CI runs as root); SwiftShader allowed, so WebGL and WebGPU exist without a GPU. */
+export const CHROMIUM_ARGS = ['--no-sandbox', '--enable-unsafe-swiftshader', '--enable-unsafe-webgpu', '--disable-dev-shm-usage'];

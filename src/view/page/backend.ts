@@ -1,11 +1,13 @@
 /**
- * The page's tfjs backend. `?backend=webgl|wasm|cpu` asks for one; by
+ * The page's tfjs backend. `?backend=webgpu|webgl|wasm|cpu` asks for one; by
  * default WebGL runs on a real GPU, and where WebGL is software-rendered
  * (SwiftShader, llvmpipe) or absent the wasm backend runs instead: for a
  * batch-of-one MLP, a software GPU is slower than plain CPU code.
  */
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+// Registers 'webgpu' for ?backend=webgpu; on a GPU the default stays WebGL, which more browsers have.
+import '@tensorflow/tfjs-backend-webgpu';
 
 // The binaries the server (or a static export) holds under wasm/, next to the page.
 setWasmPaths({

@@ -67,7 +67,7 @@ async function main(): Promise<void> {
   const choice = await chooseBackend(new URLSearchParams(location.search).get('backend'));
   const backend = choice.name;
   $('backend').textContent = `tfjs backend: ${backend}`;
-  $('backend').title = `The tfjs backend this page runs on: ${choice.why}. Choose one with ?backend=webgl, wasm or cpu.`;
+  $('backend').title = `The tfjs backend this page runs on: ${choice.why}. Choose one with ?backend=webgpu, webgl, wasm or cpu.`;
   status.textContent = 'loading the model…';
   const [run, digits, loaded] = await Promise.all([
     fetchJson<RunJson>('run.json'),
