@@ -28,5 +28,6 @@ export const COMMANDS: readonly CatvaeCommand[] = [
   { name: 'bench', describe: 'Training throughput per backend (and PyTorch, from a clone)', run: lazy(() => import('./bench_command.js').then((m) => m.benchCommand)) },
   { name: 'sweep', describe: 'A grid of training runs in parallel, resumable and shardable', run: lazy(() => import('./sweep_command.js').then((m) => m.sweepCommand)) },
   { name: 'sweep-report', describe: "One results table (Markdown, CSV, JSON, curves) over a sweep's runs", run: lazy(() => import('./sweep_report_command.js').then((m) => m.sweepReportCommand)) },
+  { name: 'view', describe: "Explore a run's discrete codes in the browser", run: lazy(() => import('./view_command.js').then((m) => m.viewCommand)) },
   { name: 'doctor', describe: 'What the GPU backends need and what this machine has', run: lazy(() => import('./doctor_command.js').then((m) => m.doctorCommand)) },
 ];
