@@ -39,7 +39,8 @@ export const ALLOWED: Record<string, string[]> = {
   // What one benchmark run measures and its table (src/bench; the PyTorch peer in the repo's bench/).
   bench: ['versions'],
   sweep: ['view', 'inspect', 'tensorboard', 'backend', ...LIBRARY],
-  view: ['inspect', 'tensorboard', 'backend', ...LIBRARY],
+  // The view's page (src/view/page) runs on the package's browser entry.
+  view: ['index', 'inspect', 'tensorboard', 'backend', ...LIBRARY],
   inspect: ['tensorboard', ...LIBRARY],
   tensorboard: ['image', 'io', 'random', 'versions'],
   model: ['layers', 'ops', 'data', 'tensorboard', 'image', 'io', 'random', 'versions'],
