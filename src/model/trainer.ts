@@ -10,7 +10,14 @@ import * as tf from '@tensorflow/tfjs';
 import { batchesPerEpoch, binarizeSet, epochBatches, type Dataset } from '../data/index.js';
 import { TemperatureSchedule } from '../layers/temperature_schedule.js';
 import { fusedAdam } from '../wasm/adam.js';
-import { saveCheckpoint, restoreOptimizer, type EpochRecord, type LoadedCheckpoint, type TrainState } from './checkpoint.js';
+import {
+  NonFiniteStateError,
+  saveCheckpoint,
+  restoreOptimizer,
+  type EpochRecord,
+  type LoadedCheckpoint,
+  type TrainState,
+} from './checkpoint.js';
 import { learningRateAt, type TrainConfig } from './config.js';
 import { evaluateVae, type EvalResult } from './evaluate.js';
 import type { ElboTerms } from './loss.js';
@@ -79,6 +86,8 @@ export interface TrainOptions {
   hooks?: TrainerHooks[];
   /** Polled after each step: true stops the run after saving a checkpoint. */
   shouldStop?: () => boolean;
+  /** Where the training data came from, recorded in checkpoints so a resume can find it again. */
+  dataInfo?: TrainState['data'];
 }
 
 /** Adam keeps its learning rate in a protected field; the decay schedule sets it between steps. */
@@ -127,6 +136,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const optimizer = fusedAdam(config.learningRate);
   if (resume?.optimizerWeights) await restoreOptimizer(optimizer, resume.optimizerWeights, model);
   const state: TrainState = resume ? { ...resume.state, config, backend } : initialState(config, model, backend);
+  if (options.dataInfo) state.data = options.dataInfo;
 
   const train = data.train;
   const stepsPerEpoch = batchesPerEpoch(train.count, config.batchSize, true);
@@ -149,11 +159,23 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   let status: TrainStatus = 'completed';
   let message: string | null = null;
 
-  const save = async (which: 'latest' | 'best') => {
+  /** Saves a checkpoint; false (status diverged, nothing written) when the weights or Adam's state are not finite. */
+  const save = async (which: 'latest' | 'best'): Promise<boolean> => {
     state.noise = model.sampler.noiseState;
     const dir = path.join(runDir, which);
-    await saveCheckpoint(dir, model, optimizer, state);
+    try {
+      await saveCheckpoint(dir, model, optimizer, state);
+    } catch (error) {
+      if (!(error instanceof NonFiniteStateError)) throw error;
+      status = 'diverged';
+      const kept = fs.existsSync(path.join(runDir, 'latest'))
+        ? `the last good checkpoint is in ${runDir}`
+        : 'there is no earlier checkpoint';
+      message = `the model or Adam's state became NaN or infinite by step ${state.step} (${error.message}); stopped without saving (${kept}). Try a lower --learning-rate.`;
+      return false;
+    }
     await call('onCheckpoint', which, dir);
+    return true;
   };
 
   /** Reads pending metrics into the epoch sums; false if the loss is not finite. */
@@ -213,8 +235,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     if (val && !Number.isFinite(val.neg_elbo)) return false;
     const improved = val !== null && (state.best === null || val.neg_elbo < state.best.val_neg_elbo);
     if (improved) state.best = { val_neg_elbo: val!.neg_elbo, step: state.step, epoch: record.epoch };
-    await save('latest');
-    if (improved) await save('best');
+    if (!(await save('latest'))) return false;
+    if (improved && !(await save('best'))) return false;
     // Validation, pictures and saves are not training: keep them out of the next speed window.
     epochStart = windowStart = performance.now();
     windowImages = 0;
@@ -260,7 +282,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       }
       if (stop && !epochDone && !runDone) {
         state.epochSums.seconds += (performance.now() - epochStart) / 1000;
-        await save('latest');
+        if (!(await save('latest'))) break outer;
         status = 'interrupted';
         message = `stopped at step ${state.step}; resume with --resume ${runDir}`;
         break outer;
@@ -268,7 +290,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       if (epochDone || runDone) {
         if (!(await endEpoch())) {
           status = 'diverged';
-          message = `the validation -ELBO is not finite at step ${state.step}; stopped without saving this epoch. Try a lower --learning-rate.`;
+          message ??= `the validation -ELBO is not finite at step ${state.step}; stopped without saving this epoch. Try a lower --learning-rate.`;
         } else if (stop && !runDone) {
           // Stopped on an epoch's last batch: the epoch ended (validated and saved) as usual.
           status = 'interrupted';
