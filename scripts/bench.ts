@@ -16,7 +16,15 @@ import { CliError, EXIT_USAGE, runCli } from '../src/cli/run.js';
 import { mnistDataDir } from '../src/data/index.js';
 import { DEFAULT_VAE_CONFIG } from '../src/model/config.js';
 import { defaultWasmThreads } from '../src/wasm/index.js';
-import { chooseBlasSetup, findTorchPython, runTorch, type BlasSetup, type TorchOptions } from '../bench/pytorch.js';
+import {
+  chooseBlasSetup,
+  describeTrial,
+  findTorchPython,
+  peerWarning,
+  runTorch,
+  type BlasSetup,
+  type TorchOptions,
+} from '../bench/pytorch.js';
 import { formatTable, summarize } from '../bench/report.js';
 import { VARIANTS, type RunResult, type RunSpec, type Variant } from '../bench/run_spec.js';
 
@@ -153,16 +161,13 @@ async function main(): Promise<number> {
     python = findTorchPython(args.python);
     if (!python) log('PyTorch reference skipped: no python3 can import torch (apt-get install python3-torch libopenblas0)');
     else {
-      const choice = chooseBlasSetup(python, { ...torchOptions, batch: 100 });
+      // torch's threads are searched unless --threads was given.
+      const fixedTorchThreads = process.argv.some((w) => w === '--threads' || w.startsWith('--threads='));
+      const choice = chooseBlasSetup(python, { ...torchOptions, batch: 100, fixedTorchThreads });
       blas = choice.setup;
-      for (const { setup, result } of choice.trials) {
-        const core = `${result.blas?.coretype ?? '?'}${setup.coretype ? '' : ' (its own choice)'}`;
-        log(
-          `PyTorch trial (4 s, batch 100): OpenBLAS ${core}, ${setup.threads} BLAS thread(s): ${result.imagesPerSecond.toFixed(0)} img/s`,
-        );
-      }
+      for (const { setup, result } of choice.trials) log(describeTrial(setup, result));
       log(
-        `PyTorch reference: ${python}, OPENBLAS_CORETYPE=${blas.coretype ?? '(unset)'}, OPENBLAS_NUM_THREADS=${blas.threads ?? '(unset)'}`,
+        `PyTorch reference: ${python}, ${blas.torchThreads ?? torchOptions.threads} torch thread(s), OPENBLAS_CORETYPE=${blas.coretype ?? '(unset)'}, OPENBLAS_NUM_THREADS=${blas.threads ?? '(unset)'}`,
       );
     }
   }
@@ -196,6 +201,8 @@ async function main(): Promise<number> {
     }
   }
 
+  const warning = peerWarning(results);
+  if (warning) log(warning);
   const rows = summarize(results);
   if (args.json) {
     process.stdout.write(

@@ -80,7 +80,8 @@ export async function codesCommand(argv?: string[]): Promise<number> {
       'is the argmax of q(z|x). Prints per variable the perplexity exp(entropy of that usage) (1: one class used, K: all used ' +
       'equally) and the mutual information in nats between the argmax class and the digit label (which variable "knows" ' +
       'the digit; at most H(label), about log 10 = 2.303). Writes the usage as a heat map: rows are variables, columns ' +
-      'classes; colour is usage relative to uniform (black: never, mid-ramp: 1/K, lightest: 2/K or more).\n\n' +
+      'classes, labelled with their indices; colour is usage relative to uniform (black: never, mid-ramp: 1/K, lightest: 2/K or more), ' +
+      'with its scale under the map.\n\n' +
       'DIR is a run directory (checkpoints/<run>) or a checkpoint directory.',
     argv,
   )

@@ -69,7 +69,21 @@ export function prepareRunDir(dir: string, resumedFrom: string | null): void {
     fs.mkdirSync(dir, { recursive: true });
     fs.accessSync(dir, fs.constants.W_OK);
   } catch (error) {
-    throw new CliError(`cannot use the run directory ${dir}: ${describeFsError(error, dir) ?? String(error)}; choose another --out`);
+    // A recursive mkdir on a read-only mount reports ENOENT: ask the nearest existing folder what is wrong.
+    let cause = error;
+    let where = dir;
+    while (!fs.existsSync(where) && path.dirname(where) !== where) where = path.dirname(where);
+    try {
+      fs.accessSync(where, fs.constants.W_OK);
+    } catch (inner) {
+      cause = inner;
+    }
+    const line = describeFsError(cause, where);
+    throw new CliError(
+      line
+        ? `cannot create the run directory ${dir} (--out): ${line}`
+        : `cannot use the run directory ${dir} (${String(cause)}); choose another --out`,
+    );
   }
 }
 
