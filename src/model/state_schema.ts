@@ -6,7 +6,7 @@
  * the browser-safe packages free of a runtime dependency. Each failure is one
  * line naming the field path, what it must be and what it holds.
  */
-import { ConfigError, validateTrainConfig, type TrainConfig } from './config.js';
+import { ConfigError, makeTrainConfig, type TrainConfig } from './config.js';
 
 /** A state.json that breaks the schema; `field` is a dotted path such as `config.model.latentVars`. */
 export class StateSchemaError extends Error {
@@ -79,7 +79,12 @@ const CONFIG_KEYS = [
 const MODEL_KEYS = ['inputDim', 'latentVars', 'categories', 'encoderUnits', 'decoderUnits', 'hard'] as const;
 const SCHEDULE_KEYS = ['tau0', 'tauMin', 'rate', 'interval'] as const;
 
-/** The training config: every field present (a missing one would silently resume with a default), then the usual checks. */
+/**
+ * The training config: every field of the first checkpoint format present (a
+ * missing one would silently resume with a default), then the usual checks.
+ * Fields added since (binarization, and any later ones) take their defaults,
+ * so older checkpoints still load.
+ */
 function checkConfig(value: unknown): TrainConfig {
   const config = object(value, 'config');
   for (const key of CONFIG_KEYS) if (!(key in config)) fail(`config.${key}`, 'present', undefined);
@@ -91,7 +96,7 @@ function checkConfig(value: unknown): TrainConfig {
   if (typeof model.hard !== 'boolean') fail('config.model.hard', 'true or false', model.hard);
   if (config.dataDir !== null && typeof config.dataDir !== 'string') fail('config.dataDir', 'a path or null', config.dataDir);
   try {
-    return validateTrainConfig(config as unknown as TrainConfig);
+    return makeTrainConfig(config as unknown as TrainConfig);
   } catch (error) {
     if (error instanceof ConfigError) throw new StateSchemaError('config', `field 'config': ${error.message}`);
     throw error;
