@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describeFsError } from '../io/fs_errors.js';
-import { STATE_JSON, staleTemporaries } from '../model/checkpoint.js';
+import { STATE_JSON } from '../model/checkpoint.js';
 import { acquireRunLock, describeOwner, lockOwner, processAlive, RunLockedError, type RunLock } from '../model/run_lock.js';
 import { CliError } from './run.js';
 
@@ -106,6 +106,20 @@ export function lockRunDir(dir: string, say: (line: string) => void): RunLock {
 export function checkNotRunning(dir: string): void {
   const owner = lockOwner(dir);
   if (owner) throw new CliError(`${dir} is being trained (${describeOwner(owner)}); wait for that run to end before resuming from it`);
+}
+
+/** `<target>.tmp-<pid>` folders whose writer is dead: left by a kill, a double Ctrl-C or a full disk. */
+export function staleTemporaries(runDir: string, alive: (pid: number) => boolean): string[] {
+  let names: string[];
+  try {
+    names = fs.readdirSync(runDir);
+  } catch {
+    return [];
+  }
+  return names
+    .map((name) => ({ name, match: /^(latest|best)\.tmp-(\d+)$/.exec(name) }))
+    .filter(({ match }) => match !== null && Number(match[2]) !== process.pid && !alive(Number(match[2])))
+    .map(({ name }) => path.join(runDir, name));
 }
 
 /** Removes `<latest|best>.tmp-<pid>` folders of dead trainers (under our lock); says what it removed. */

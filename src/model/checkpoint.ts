@@ -4,7 +4,6 @@
  * written atomically so that a kill at any instant leaves the previous
  * checkpoint loadable.
  */
-import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -12,12 +11,22 @@ import { fileSystem, MODEL_JSON, WEIGHTS_BIN } from '../io/file_io.js';
 import { describeFsError } from '../io/fs_errors.js';
 import { versions } from '../versions.js';
 import type { TrainConfig } from './config.js';
+import {
+  CheckpointError,
+  configMismatch,
+  nonFiniteIndices,
+  nonFiniteWeights,
+  refuse,
+  sha256,
+  STATE_JSON,
+  verifyChecksum,
+  type Complain,
+} from './checkpoint_checks.js';
 import { StateSchemaError, validateStateFile } from './state_schema.js';
 import { fromLoadedModel, trainableVariables, type CategoricalVae } from './vae.js';
 
 type NamedTensor = Awaited<ReturnType<tf.Optimizer['getWeights']>>[number];
 
-export const STATE_JSON = 'state.json';
 export const OPTIMIZER_JSON = 'optimizer.json';
 export const OPTIMIZER_BIN = 'optimizer.bin';
 const FORMAT = 'catvae-checkpoint';
@@ -84,29 +93,10 @@ export interface LoadedCheckpoint {
   problems: string[];
 }
 
-/** A checkpoint that cannot be used: one line that says which file and why. */
-export class CheckpointError extends Error {
-  override name = 'CheckpointError';
-}
-
 /** A save refused because the weights or Adam's state hold NaN or +-Infinity: nothing was written. */
 export class NonFiniteStateError extends CheckpointError {
   override name = 'NonFiniteStateError';
 }
-
-/** The indices of the tensors that hold a NaN or an infinity (read asynchronously: GPU backends cannot read synchronously). */
-async function nonFiniteIndices(tensors: tf.Tensor[]): Promise<number[]> {
-  const bad: number[] = [];
-  for (const [i, t] of tensors.entries()) {
-    if (t.dtype !== 'float32') continue;
-    const ok = tf.tidy(() => tf.all(tf.isFinite(t)));
-    if (!(await ok.data())[0]) bad.push(i);
-    ok.dispose();
-  }
-  return bad;
-}
-
-const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
 async function writeOptimizer(dir: string, weights: NamedTensor[], optimizer: tf.Optimizer): Promise<void> {
   const { data, specs } = await tf.io.encodeWeights(weights);
@@ -211,19 +201,6 @@ function readState(dir: string): LoadedCheckpoint['state'] & { checksums?: Recor
   return state;
 }
 
-/** Compares each binary file with the sha256 state.json recorded for it (checkpoints older than checksums have none). */
-/** Reports instead of throwing when a checkpoint is loaded to be looked at (inspect). */
-type Complain = (message: string) => void;
-const refuse: Complain = (message) => {
-  throw new CheckpointError(message);
-};
-
-function verifyChecksum(file: string, expected: string | undefined, complain: Complain, bytes?: Uint8Array): void {
-  if (expected !== undefined && sha256(bytes ?? fs.readFileSync(file)) !== expected) {
-    complain(`${file}: its sha256 differs from the one in ${STATE_JSON}; the file was changed or damaged, the checkpoint is corrupt`);
-  }
-}
-
 async function readOptimizer(dir: string, checksum: string | undefined, complain: Complain): Promise<NamedTensor[] | null> {
   const jsonPath = path.join(dir, OPTIMIZER_JSON);
   const binPath = path.join(dir, OPTIMIZER_BIN);
@@ -256,24 +233,6 @@ async function readOptimizer(dir: string, checksum: string | undefined, complain
     );
   }
   return weights;
-}
-
-/** Lists where the checkpoint's config and the loaded model's shape disagree. */
-function configMismatch(config: TrainConfig, model: CategoricalVae): string | null {
-  const pairs: Array<[string, unknown, unknown]> = [
-    ['latentVars', config.model.latentVars, model.config.latentVars],
-    ['categories', config.model.categories, model.config.categories],
-    ['inputDim', config.model.inputDim, model.config.inputDim],
-    ['encoderUnits', config.model.encoderUnits, model.config.encoderUnits],
-    ['decoderUnits', config.model.decoderUnits, model.config.decoderUnits],
-  ];
-  const bad = pairs.find(([, a, b]) => JSON.stringify(a) !== JSON.stringify(b));
-  return bad ? `field 'config.model.${bad[0]}' is ${JSON.stringify(bad[1])} but ${MODEL_JSON} has ${JSON.stringify(bad[2])}` : null;
-}
-
-/** The names of the model's weights that hold NaN or +-Infinity. */
-function nonFiniteWeights(vae: tf.LayersModel): string[] {
-  return vae.weights.filter((w) => tf.tidy(() => !tf.all(tf.isFinite(w.read())).dataSync()[0])).map((w) => w.originalName);
 }
 
 /**
@@ -344,18 +303,4 @@ export async function restoreOptimizer(optimizer: tf.Optimizer, weights: NamedTe
   await optimizer.setWeights(weights);
 }
 
-/** `<target>.tmp-<pid>` folders whose writer is dead: left by a kill, a double Ctrl-C or a full disk. */
-export function staleTemporaries(runDir: string, alive: (pid: number) => boolean): string[] {
-  let names: string[];
-  try {
-    names = fs.readdirSync(runDir);
-  } catch {
-    return [];
-  }
-  return names
-    .map((name) => ({ name, match: /^(latest|best)\.tmp-(\d+)$/.exec(name) }))
-    .filter(({ match }) => match !== null && Number(match[2]) !== process.pid && !alive(Number(match[2])))
-    .map(({ name }) => path.join(runDir, name));
-}
-
-export { MODEL_JSON, WEIGHTS_BIN };
+export { CheckpointError, MODEL_JSON, STATE_JSON, WEIGHTS_BIN };
