@@ -8,7 +8,8 @@ import * as path from 'node:path';
 import { defaultLoaders, selectBackend, type BackendChoice } from '../backend.js';
 import { batchesPerEpoch, binarizeSet, DataError, loadDataset, type Dataset } from '../data/index.js';
 import { dataFingerprint } from '../io/data_fingerprint.js';
-import { loadCheckpoint, resolveCheckpointDir, type LoadedCheckpoint } from '../model/checkpoint.js';
+import { describeFsError } from '../io/fs_errors.js';
+import { CheckpointError, loadCheckpoint, resolveCheckpointDir, type LoadedCheckpoint } from '../model/checkpoint.js';
 import type { RunLock } from '../model/run_lock.js';
 import { evaluateVae, TEST_SEED, type EvalResult } from '../model/evaluate.js';
 import { train, type TrainerHooks, type TrainResult } from '../model/trainer.js';
@@ -147,6 +148,14 @@ async function trainInRunDir(args: Awaited<ReturnType<typeof parseTrainArgs>>, l
   let result: TrainResult;
   try {
     result = await train({ config, runDir, data, backend: backend.name, resume, hooks, shouldStop: () => interrupts > 0, dataInfo });
+  } catch (error) {
+    // A save that failed (full disk, read-only mount): say how to go on once it is fixed.
+    const resumeHint = fs.existsSync(path.join(runDir, 'latest')) ? `; then continue with --resume ${runDir}` : '';
+    if (error instanceof CheckpointError) throw new CliError(`${error.message}${resumeHint}`);
+    // Event files and pictures: Node's error names no path, so name the run's folder.
+    const line = describeFsError(error, runDir);
+    if (line) throw new CliError(`cannot write the run's files (${(error as Error).message.split(',')[0]}): ${line}${resumeHint}`);
+    throw error;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

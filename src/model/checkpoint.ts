@@ -144,7 +144,8 @@ export async function saveCheckpoint(target: string, model: CategoricalVae, opti
     // A full disk or a read-only mount: leave no partial folder behind (it would keep the disk full).
     await fs.promises.rm(tmp, { recursive: true, force: true }).catch(() => undefined);
     const line = describeFsError(error, path.dirname(target));
-    if (line) throw new CheckpointError(`cannot save a checkpoint in ${target}: ${line}; the previous checkpoint is intact`);
+    const kept = fs.existsSync(target) || fs.existsSync(prev) ? '; the previous checkpoint is intact' : '';
+    if (line) throw new CheckpointError(`cannot save a checkpoint in ${target}: ${line}${kept}`);
     throw error;
   }
   // A complete <target> exists at every instant, or else a complete <target>.prev
