@@ -10,9 +10,13 @@
  *   1/20 the speed) unless told SkylakeX.
  * - OPENBLAS_NUM_THREADS: OpenBLAS's own threads spin next to torch's
  *   OpenMP threads; 2 + 2 on 2 cores ran 2.4x slower than 2 + 1.
+ * - torch's intra-op threads: on a 2-core AMD EPYC machine 2 threads
+ *   collapsed (124-250 img/s against 6,131 with one), so they are searched
+ *   too, from 1 to the cores, unless --threads fixes them.
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { RunResult } from '../src/bench/run_spec.js';
 
@@ -37,6 +41,47 @@ export interface TorchOptions {
 export interface BlasSetup {
   coretype: string | null;
   threads: number | null;
+  /** torch.set_num_threads for the run; undefined or null: TorchOptions.threads. */
+  torchThreads?: number | null;
+}
+
+/** One configuration tried, as a line for the bench's log. */
+export function describeTrial(setup: BlasSetup, result: RunResult, seconds = 4): string {
+  const core = `${result.blas?.coretype ?? '?'}${setup.coretype ? '' : ' (its own choice)'}`;
+  const torch = setup.torchThreads ? `${setup.torchThreads} torch thread(s), ` : '';
+  return `PyTorch trial (${seconds} s, batch ${result.batch}): ${torch}OpenBLAS ${core}, ${setup.threads ?? 'default'} BLAS thread(s): ${result.imagesPerSecond.toFixed(0)} img/s`;
+}
+
+/** torch thread counts to try on `cores` cores: 1, powers of two, and all the cores. */
+export function torchThreadCandidates(cores: number): number[] {
+  const out = new Set([1]);
+  for (let t = 2; t < cores; t *= 2) out.add(t);
+  out.add(Math.max(1, cores));
+  return [...out];
+}
+
+/** Below this share of its batch-1000 speed per image, the peer's batch-100 run is suspect. */
+export const SMALL_BATCH_RATIO = 0.35;
+
+/**
+ * A warning when the peer is far slower per image at batch 100 than at batch
+ * 1000: small batches cost more per image, but not several times more, unless
+ * threads fight (the collapse this search exists for). Null when it looks sane.
+ */
+export function peerWarning(results: readonly RunResult[]): string | null {
+  const speed = (batch: number) => {
+    const runs = results.filter((r) => r.impl === 'pytorch' && r.batch === batch && Number.isFinite(r.imagesPerSecond));
+    if (runs.length === 0) return null;
+    const sorted = runs.map((r) => r.imagesPerSecond).sort((a, b) => a - b);
+    return { median: sorted[Math.floor(sorted.length / 2)], detail: runs[0].detail };
+  };
+  const small = speed(100);
+  const large = speed(1000);
+  if (!small || !large || small.median >= SMALL_BATCH_RATIO * large.median) return null;
+  return (
+    `warning: the PyTorch peer runs batch 100 at ${small.median.toFixed(0)} img/s, far below its ${large.median.toFixed(0)} img/s at batch 1000 ` +
+    `(${small.detail}): likely a broken thread configuration; compare against it with care, or fix it with --threads / OPENBLAS_NUM_THREADS`
+  );
 }
 
 /** A python that can `import torch`, or null. */
@@ -62,7 +107,8 @@ export function runTorch(python: string, o: TorchOptions, setup: BlasSetup, seco
   else delete env.OPENBLAS_CORETYPE;
   if (setup.threads) env.OPENBLAS_NUM_THREADS = String(setup.threads);
   const args = [SCRIPT, '--batch', String(o.batch), '--latent-vars', String(o.latentVars), '--categories', String(o.categories)];
-  args.push('--seconds', String(seconds), '--threads', String(o.threads), '--flush-denormal', o.flushDenormal ? '1' : '0');
+  const threads = setup.torchThreads ?? o.threads;
+  args.push('--seconds', String(seconds), '--threads', String(threads), '--flush-denormal', o.flushDenormal ? '1' : '0');
   if (o.images) args.push('--images', o.images);
   const run = spawnSync(python, args, { env, encoding: 'utf8', timeout: (seconds + 300) * 1000 });
   const line = run.stdout?.trim().split('\n').pop();
@@ -88,20 +134,25 @@ export function runTorch(python: string, o: TorchOptions, setup: BlasSetup, seco
 }
 
 /**
- * The OpenBLAS set-up for the reference: what the options or environment fix,
- * else the fastest of the candidates in 4-second trials at batch 100 (core
- * type: OpenBLAS's own choice, and SkylakeX on AVX-512 CPUs; BLAS threads:
- * 1 and torch's thread count). Returns the trials for the report.
+ * The set-up of the reference: what the options or environment fix, else the
+ * fastest of the candidates in 4-second trials at batch 100. Searched: the
+ * OpenBLAS core type (its own choice, and SkylakeX on AVX-512 CPUs), torch's
+ * intra-op threads (1 to the cores, unless `fixedTorchThreads`), and BLAS
+ * threads (1 and torch's count). Returns every trial, for the report.
  */
 export function chooseBlasSetup(
   python: string,
-  o: TorchOptions,
+  o: TorchOptions & { fixedTorchThreads?: boolean; cores?: number },
 ): { setup: BlasSetup; trials: Array<{ setup: BlasSetup; result: RunResult }> } {
   const envThreads = process.env.OPENBLAS_NUM_THREADS ? Number(process.env.OPENBLAS_NUM_THREADS) : undefined;
   const fixedCore = o.coretype !== undefined ? o.coretype || null : process.env.OPENBLAS_CORETYPE;
   const cores = fixedCore !== undefined ? [fixedCore] : hasAvx512() ? [null, 'SkylakeX'] : [null];
-  const threads = envThreads !== undefined ? [envThreads] : [...new Set([1, o.threads])];
-  const candidates = cores.flatMap((coretype) => threads.map((t) => ({ coretype, threads: t })));
+  const torchThreads = o.fixedTorchThreads ? [o.threads] : torchThreadCandidates(o.cores ?? availableParallelism());
+  const candidates = cores.flatMap((coretype) =>
+    torchThreads.flatMap((t) =>
+      (envThreads !== undefined ? [envThreads] : [...new Set([1, t])]).map((blas) => ({ coretype, threads: blas, torchThreads: t })),
+    ),
+  );
   if (candidates.length === 1) return { setup: candidates[0], trials: [] };
   const trials = candidates.map((setup) => ({ setup, result: runTorch(python, { ...o, batch: 100 }, setup, 4) }));
   const best = trials.reduce((a, b) => (b.result.imagesPerSecond > a.result.imagesPerSecond ? b : a));

@@ -5,7 +5,19 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { ImageBatch } from '../src/image/index.js';
 import { checkOutputPath, OutputError, writeFileAtomic } from '../src/inspect/output.js';
-import { autoScale, groupGrid, rampColour, sampleGrid, toBatch, traversalPicture, usageHeatmap } from '../src/inspect/pictures.js';
+import {
+  autoScale,
+  groupGrid,
+  heatmapLayout,
+  rampColour,
+  sampleGrid,
+  toBatch,
+  traversalLayout,
+  traversalPicture,
+  usageHeatmap,
+} from '../src/inspect/pictures.js';
+import { Canvas } from '../src/inspect/canvas.js';
+import { drawText, labelStride, textWidth } from '../src/inspect/labels.js';
 
 /** `count` images of h x w, image i filled with value 10 * (i + 1). */
 function batch(count: number, h: number, w: number): ImageBatch {
@@ -55,17 +67,20 @@ test('traversal: digit column, N x K grid, the chosen class framed in orange', (
   const panel = { digit: batch(2, 4, 4), grid: batch(n * k, 4, 4), argmax: [1, 2] };
   const img = traversalPicture([panel, panel], n, k, { scale: 1 });
   assert.equal(img.channels, 3);
-  // Per panel: (4 + 2) + 6 + 3 * (4 + 2) + 2 = 32 px; two panels 16 px apart and a 2 px margin each side.
-  assert.deepEqual([img.width, img.height], [2 * 32 + 16 + 4, Math.max(n, 2) * 6 + 2 + 4]);
-  // Grid cell (v, c) is at x = 2 + 6 + 6 + 2 + 6c, y = 2 + 2 + 6v; its frame is 2 px around it.
-  const cell = (v: number, c: number) => ({ x: 16 + 6 * c, y: 4 + 6 * v });
+  // Per panel: (4 + 2) + gutter for the row labels + 3 * (4 + 2) + 2 px; two panels 16 px apart and a 2 px margin each side;
+  // a strip of labels on top.
+  const layout = traversalLayout(n, k, { width: 4, height: 4 }, 2);
+  assert.equal(layout.gutter, 6 + 6);
+  assert.deepEqual([img.width, img.height], [2 * (6 + layout.gutter + 3 * 6 + 2) + 16 + 4, layout.top + Math.max(n, 2) * 6 + 6]);
+  const cell = (v: number, c: number) => layout.cellAt(0, v, c);
+  assert.deepEqual(cell(1, 2), { x: 2 + 6 + layout.gutter + 2 + 12, y: layout.top + 2 + 6 });
   const { x, y } = cell(0, 1);
   assert.deepEqual(rgbAt(img, x - 1, y - 1), [255, 150, 0], 'chosen class framed');
   assert.deepEqual(rgbAt(img, x, y), [20, 20, 20], 'image (v=0, c=1) is the second of the grid');
   const other = cell(0, 0);
   assert.deepEqual(rgbAt(img, other.x - 1, other.y - 1), [128, 128, 128], 'other classes not framed');
-  assert.deepEqual(rgbAt(img, 4, 4), [10, 10, 10], 'the digit in the first column');
-  assert.deepEqual(rgbAt(img, 4, 10), [20, 20, 20], 'its reconstruction under it');
+  assert.deepEqual(rgbAt(img, 4, layout.top + 2), [10, 10, 10], 'the digit in the first column');
+  assert.deepEqual(rgbAt(img, 4, layout.top + 8), [20, 20, 20], 'its reconstruction under it');
   assert.throws(() => traversalPicture([{ ...panel, grid: batch(5, 4, 4) }], n, k), /needs 6 images/);
 });
 
@@ -75,15 +90,67 @@ test('usage heat map: N rows x K columns of 10 px cells; colour by usage relativ
     [0.25, 0.25, 0.25, 0.25],
   ];
   const img = usageHeatmap(usage, { scale: 1 });
-  assert.deepEqual([img.width, img.height, img.channels], [4 * 10 + 2, 2 * 10 + 2, 3]);
-  const centre = (v: number, c: number) => rgbAt(img, 1 + 10 * c + 5, 1 + 10 * v + 5);
+  const layout = heatmapLayout(2, 4);
+  assert.deepEqual([img.width, img.height, img.channels], [layout.width, layout.height, 3]);
+  const centre = (v: number, c: number) => rgbAt(img, layout.cellAt(v, c).x + 5, layout.cellAt(v, c).y + 5);
   assert.deepEqual(centre(0, 0), rampColour(1), 'a collapsed variable: its one class is lightest');
   assert.deepEqual(centre(0, 1), rampColour(0), 'never used: darkest');
   assert.deepEqual(centre(1, 2), rampColour(0.5), 'uniform use: mid-ramp');
   assert.deepEqual(rampColour(0), [0, 0, 4]);
   assert.deepEqual(rampColour(1), [252, 255, 164]);
   assert.deepEqual(rampColour(NaN), rampColour(0));
-  assert.equal(usageHeatmap(usage, { scale: 5 }).width, 5 * 42);
+  assert.equal(usageHeatmap(usage, { scale: 5 }).width, 5 * layout.width);
+});
+
+/** The text drawn alone on a blank canvas, as a string of '#' and '.' rows, to compare with a region of a picture. */
+function glyphs(text: string, size = 1): string {
+  const canvas = new Canvas(textWidth(text, size), 5 * size, 3, [128]);
+  drawText(canvas, text, 0, 0, [0, 0, 0], size);
+  return region(canvas.toImage(), 0, 0, canvas.width, canvas.height);
+}
+function region(img: { pixels: Uint8Array; width: number }, x: number, y: number, w: number, h: number): string {
+  const rows: string[] = [];
+  for (let r = 0; r < h; r++) {
+    let row = '';
+    for (let c = 0; c < w; c++) row += rgbAt(img, x + c, y + r).every((v) => v === 0) ? '#' : '.';
+    rows.push(row);
+  }
+  return rows.join('\n');
+}
+
+test('item 16: the heat map names its rows (variables), columns (classes) and has a colour scale 0, 1/K, 2/K+', () => {
+  const usage = Array.from({ length: 12 }, () => [0.5, 0.5, 0, 0]);
+  const img = usageHeatmap(usage, { scale: 1 });
+  const layout = heatmapLayout(12, 4);
+  // Row 11's label ends 2 px before the map, vertically centred in its row.
+  const y11 = layout.cellAt(11, 0).y + 2;
+  assert.equal(region(img, layout.left - 2 - textWidth('11'), y11, textWidth('11'), 5), glyphs('11'));
+  // Column 3's label is centred over its column, in the top strip.
+  const x3 = Math.round(layout.cellAt(0, 3).x + 5 - textWidth('3') / 2);
+  assert.equal(region(img, x3, 1, textWidth('3'), 5), glyphs('3'));
+  // The scale runs the ramp from dark to light, with its labels under it.
+  const { bar } = layout;
+  assert.deepEqual(rgbAt(img, bar.x, bar.y + 2), rampColour(0));
+  assert.deepEqual(rgbAt(img, bar.x + bar.width - 1, bar.y + 2), rampColour(1));
+  const labelY = bar.y + bar.height + 2;
+  assert.equal(region(img, bar.x, labelY, 3, 5), glyphs('0'));
+  assert.equal(region(img, bar.x + bar.width - textWidth('2/K+'), labelY, textWidth('2/K+'), 5), glyphs('2/K+'));
+  assert.equal(labelStride(4, 10), 1);
+  assert.equal(labelStride(200, 10), 2, 'three-digit class indices on every other column');
+});
+
+test('item 16: the traversal names each row (variable) and column (class) of every panel', () => {
+  const n = 12;
+  const k = 3;
+  const panel = { digit: batch(2, 28, 28), grid: batch(n * k, 28, 28), argmax: new Array(n).fill(0) };
+  const img = traversalPicture([panel, panel], n, k, { scale: 1 });
+  const layout = traversalLayout(n, k, { width: 28, height: 28 }, 2);
+  for (const p of [0, 1]) {
+    const row = layout.cellAt(p, 10, 0);
+    assert.equal(region(img, row.x - 5 - textWidth('10', 2), row.y + 9, textWidth('10', 2), 10), glyphs('10', 2), `panel ${p} row 10`);
+    const column = layout.cellAt(p, 0, 2);
+    assert.equal(region(img, column.x + 14 - textWidth('2', 2) / 2, 2, textWidth('2', 2), 10), glyphs('2', 2), `panel ${p} column 2`);
+  }
 });
 
 test('output paths: a missing folder, a file as folder, a folder as file: one line each; writes leave no temp file', () => {

@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { useTestBackend } from './helpers/backend.js';
 import { loadDataset } from '../src/data/index.js';
 import { decodePng } from '../src/image/index.js';
+import { heatmapLayout, traversalLayout } from '../src/inspect/pictures.js';
 import { makeTrainConfig } from '../src/model/config.js';
 import { train } from '../src/model/trainer.js';
 
@@ -81,8 +82,9 @@ test('reconstruct: digit | reconstruction pairs (and sampled ones), the digits a
 
 test("traverse: per digit an N x K grid after a digit column; prints each digit's code", () => {
   const { image, stdout } = picture('traverse', ['--index', '0', '2', '--scale', '1']);
-  const panel = 30 + 6 + K * 30 + 2;
-  assert.deepEqual([image.width, image.height, image.channels], [2 * panel + 16 + 4, N * 30 + 2 + 4, 3]);
+  const layout = traversalLayout(N, K, { width: 28, height: 28 }, 2);
+  const panel = layout.panelWidth;
+  assert.deepEqual([image.width, image.height, image.channels], [2 * panel + 16 + 4, layout.top + N * 30 + 6, 3]);
   assert.match(stdout, new RegExp(`^test digit 0 \\(label 7\\): code( [0-${K - 1}]){${N}}$`, 'm'));
   assert.match(stdout, /^test digit 2 \(label 1\): code/m);
   const three = picture('traverse', ['--scale', '2']).image;
@@ -91,7 +93,8 @@ test("traverse: per digit an N x K grid after a digit column; prints each digit'
 
 test('codes: heat map N x K cells, printed perplexity and MI; --json holds the statistics', () => {
   const { image, stdout } = picture('codes', ['--test-size', '300', '--scale', '1']);
-  assert.deepEqual([image.width, image.height, image.channels], [K * 10 + 2, N * 10 + 2, 3]);
+  const layout = heatmapLayout(N, K);
+  assert.deepEqual([image.width, image.height, image.channels], [layout.width, layout.height, 3]);
   assert.match(stdout, /^ +var +perplexity +used +top class +MI \(nats\) +of H\(label\)/m);
   assert.equal([...stdout.matchAll(new RegExp(`^ +\\d +[\\d.]+ / ${K} `, 'gm'))].length, N);
   const out = path.join(work, 'codes-json.png');

@@ -28,6 +28,8 @@ const TORCH_PEER = new URL('../../bench/pytorch.ts', import.meta.url);
 
 interface TorchOptions {
   batch: number;
+  /** Keep torch's thread count at `threads` (given with --threads) instead of searching it. */
+  fixedTorchThreads?: boolean;
   latentVars: number;
   categories: number;
   seconds: number;
@@ -39,12 +41,15 @@ interface TorchOptions {
 interface BlasSetup {
   coretype: string | null;
   threads: number | null;
+  torchThreads?: number | null;
 }
 /** What this command uses of bench/pytorch.ts. */
 interface TorchPeer {
   findTorchPython(preferred?: string): string | null;
   runTorch(python: string, o: TorchOptions, setup: BlasSetup): RunResult;
   chooseBlasSetup(python: string, o: TorchOptions): { setup: BlasSetup; trials: Array<{ setup: BlasSetup; result: RunResult }> };
+  describeTrial(setup: BlasSetup, result: RunResult): string;
+  peerWarning(results: RunResult[]): string | null;
 }
 
 async function loadTorchPeer(): Promise<TorchPeer | string> {
@@ -203,16 +208,13 @@ export async function benchCommand(argv?: string[]): Promise<number> {
       python = peer.findTorchPython(args.python);
       if (!python) log('PyTorch reference skipped: no python3 can import torch (apt-get install python3-torch libopenblas0)');
       else {
-        const choice = peer.chooseBlasSetup(python, { ...torchOptions, batch: 100 });
+        // torch's threads are searched too, unless --threads was given.
+        const fixedTorchThreads = (argv ?? process.argv).some((w) => w === '--threads' || w.startsWith('--threads='));
+        const choice = peer.chooseBlasSetup(python, { ...torchOptions, batch: 100, fixedTorchThreads });
         blas = choice.setup;
-        for (const { setup, result } of choice.trials) {
-          const core = `${result.blas?.coretype ?? '?'}${setup.coretype ? '' : ' (its own choice)'}`;
-          log(
-            `PyTorch trial (4 s, batch 100): OpenBLAS ${core}, ${setup.threads} BLAS thread(s): ${result.imagesPerSecond.toFixed(0)} img/s`,
-          );
-        }
+        for (const { setup, result } of choice.trials) log(peer.describeTrial(setup, result));
         log(
-          `PyTorch reference: ${python}, OPENBLAS_CORETYPE=${blas.coretype ?? '(unset)'}, OPENBLAS_NUM_THREADS=${blas.threads ?? '(unset)'}`,
+          `PyTorch reference: ${python}, ${blas.torchThreads ?? torchOptions.threads} torch thread(s), OPENBLAS_CORETYPE=${blas.coretype ?? '(unset)'}, OPENBLAS_NUM_THREADS=${blas.threads ?? '(unset)'}`,
         );
       }
     }
@@ -235,6 +237,8 @@ export async function benchCommand(argv?: string[]): Promise<number> {
     }
   }
 
+  const warning = peer?.peerWarning(results);
+  if (warning) log(warning);
   const rows = summarize(results);
   if (args.json) {
     process.stdout.write(

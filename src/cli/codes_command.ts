@@ -14,9 +14,16 @@ import { TEST_SEED } from '../model/evaluate.js';
 import { codeIndices, codesOf, encode } from '../model/generate.js';
 import type { CategoricalVae } from '../model/vae.js';
 import { checkPositiveInt, cliParser, requireValues } from './parser.js';
+import { taskProgress } from './task_progress.js';
 
 /** Argmax class of every variable of every image, image by image ([count * N]), in batches. */
-async function argmaxCodes(model: CategoricalVae, images: Float32Array, count: number, batchSize: number): Promise<Int32Array> {
+async function argmaxCodes(
+  model: CategoricalVae,
+  images: Float32Array,
+  count: number,
+  batchSize: number,
+  onProgress: (done: number) => void,
+): Promise<Int32Array> {
   const { inputDim: dim, latentVars: n } = model.config;
   const out = new Int32Array(count * n);
   for (let start = 0; start < count; start += batchSize) {
@@ -25,6 +32,7 @@ async function argmaxCodes(model: CategoricalVae, images: Float32Array, count: n
     const codes = tf.tidy(() => codesOf(encode(model, x), 'argmax'));
     out.set(codeIndices(codes), start * n);
     tf.dispose([x, codes]);
+    onProgress(start + b);
     // Lets a progress write or Ctrl-C through between batches.
     await new Promise((resolve) => setImmediate(resolve));
   }
@@ -72,7 +80,8 @@ export async function codesCommand(argv?: string[]): Promise<number> {
       'is the argmax of q(z|x). Prints per variable the perplexity exp(entropy of that usage) (1: one class used, K: all used ' +
       'equally) and the mutual information in nats between the argmax class and the digit label (which variable "knows" ' +
       'the digit; at most H(label), about log 10 = 2.303). Writes the usage as a heat map: rows are variables, columns ' +
-      'classes; colour is usage relative to uniform (black: never, mid-ramp: 1/K, lightest: 2/K or more).\n\n' +
+      'classes, labelled with their indices; colour is usage relative to uniform (black: never, mid-ramp: 1/K, lightest: 2/K or more), ' +
+      'with its scale under the map.\n\n' +
       'DIR is a run directory (checkpoints/<run>) or a checkpoint directory.',
     argv,
   )
@@ -81,6 +90,7 @@ export async function codesCommand(argv?: string[]): Promise<number> {
       requireValues({
         'test-size': { type: 'number', describe: 'Use only the first N test images', defaultDescription: 'all' },
         'batch-size': { type: 'number', default: 500, describe: 'Images per forward pass' },
+        progress: { type: 'boolean', default: true, describe: 'Progress bar on a terminal (--no-progress: plain lines)' },
         ...dataDirOption,
         ...pictureOptions('codes.png'),
         json: { type: 'boolean', default: false, describe: 'Print the statistics as one JSON object (the picture is still written)' },
@@ -100,7 +110,19 @@ export async function codesCommand(argv?: string[]): Promise<number> {
   const { latentVars: n, categories: k } = model.config;
   const digits = await loadTestDigits(session.checkpoint, args['data-dir'], args['test-size']);
   const count = digits.set.count;
-  const indices = await argmaxCodes(model, digits.images, count, args['batch-size']);
+  const progress = taskProgress({
+    label: 'codes',
+    unit: 'images',
+    total: count,
+    stream: process.stderr,
+    bar: args.progress && !!process.stderr.isTTY,
+  });
+  let indices: Int32Array;
+  try {
+    indices = await argmaxCodes(model, digits.images, count, args['batch-size'], (done) => progress.update(done));
+  } finally {
+    progress.stop();
+  }
   const report = codeUsageReport(indices, n, k, { values: digits.set.labels, classes: NUM_CLASSES });
 
   if (!args.json) {

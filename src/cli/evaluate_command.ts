@@ -3,10 +3,15 @@
  * importance-weighted bound of a checkpoint on the fixed-binarised test set.
  */
 import { selectBackend, type BackendChoice } from '../backend.js';
-import { binarizeSet, loadDataset } from '../data/index.js';
+import { binarizeSet, DataError, loadDataset } from '../data/index.js';
 import { loadCheckpoint } from '../model/checkpoint.js';
 import { evaluateVae, TEST_SEED } from '../model/evaluate.js';
 import { backendOption, checkNonNegativeInt, checkPositiveInt, cliParser, requireValues } from './parser.js';
+import { CliError, EXIT_USAGE } from './run.js';
+import { taskProgress } from './task_progress.js';
+
+/** More importance samples than this per image would run for days; the bound barely moves past a few thousand. */
+export const MAX_IW_SAMPLES = 100_000;
 
 export async function evaluateCommand(argv?: string[]): Promise<number> {
   const args = await cliParser(
@@ -23,11 +28,13 @@ export async function evaluateCommand(argv?: string[]): Promise<number> {
         'data-dir': { type: 'string', describe: 'Folder with the four IDX files; default: the data the run was trained on' },
         seed: { type: 'number', default: TEST_SEED, describe: 'Seed of the test binarisation and of the samples' },
         json: { type: 'boolean', default: false, describe: 'Print one JSON object' },
+        progress: { type: 'boolean', default: true, describe: 'Progress bar on a terminal (--no-progress: plain lines)' },
         ...backendOption,
       }),
     )
     .check((a) => {
       checkNonNegativeInt(a['iw-samples'], 'iw-samples');
+      if (a['iw-samples'] > MAX_IW_SAMPLES) throw new Error(`--iw-samples must be at most ${MAX_IW_SAMPLES}, got ${a['iw-samples']}`);
       checkPositiveInt(a['test-size'], 'test-size');
       checkPositiveInt(a['batch-size'], 'batch-size');
       return true;
@@ -39,17 +46,32 @@ export async function evaluateCommand(argv?: string[]): Promise<number> {
   log(backend.summary);
   const checkpoint = await loadCheckpoint(args.dir as string, args.which as 'best' | 'latest');
   const dataDir = args['data-dir'] ?? checkpoint.state.config.dataDir ?? undefined;
-  const data = await loadDataset({ dataDir, validationSize: 0, testSize: args['test-size'] });
+  // A bad --data-dir or --test-size is a usage error, as in train.
+  const data = await loadDataset({ dataDir, validationSize: 0, testSize: args['test-size'] }).catch((error: unknown) => {
+    throw error instanceof DataError ? new CliError(error.message, EXIT_USAGE) : error;
+  });
   const images = binarizeSet(data.test, 'fixed', args.seed);
   log(`checkpoint: ${checkpoint.dir} (step ${checkpoint.state.step}); ${data.test.count} test images from ${data.source}`);
   const started = performance.now();
-  const result = await evaluateVae(checkpoint.model, images, data.test.count, {
-    seed: args.seed,
-    batchSize: args['batch-size'],
-    iwSamples: args['iw-samples'],
-    onProgress: args.json || !process.stdout.isTTY ? undefined : (done, total) => process.stdout.write(`\r${done}/${total} images`),
+  // On stderr: stdout may be a --json line read by a program.
+  const progress = taskProgress({
+    label: 'evaluate',
+    unit: 'images',
+    total: data.test.count,
+    stream: process.stderr,
+    bar: args.progress && !!process.stderr.isTTY,
   });
-  if (!args.json && process.stdout.isTTY) process.stdout.write('\r');
+  let result;
+  try {
+    result = await evaluateVae(checkpoint.model, images, data.test.count, {
+      seed: args.seed,
+      batchSize: args['batch-size'],
+      iwSamples: args['iw-samples'],
+      onProgress: (done) => progress.update(done),
+    });
+  } finally {
+    progress.stop();
+  }
   const seconds = (performance.now() - started) / 1000;
   if (args.json) {
     process.stdout.write(`${JSON.stringify({ ...result, checkpoint: checkpoint.dir, backend: backend.name, seconds })}\n`);

@@ -22,9 +22,35 @@ export function commandLine(name: string): string {
   return programName ? `${programName} ${name}` : `npm run ${name} --`;
 }
 
+/** What the user typed for `--flag` (the words after it, or the text of `--flag=value`), to echo in messages. */
+export function rawValues(argv: readonly string[], flag: string): string[] {
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i].startsWith(`--${flag}=`)) return [argv[i].slice(flag.length + 3)];
+    if (argv[i] === `--${flag}`) {
+      const words: string[] = [];
+      for (let j = i + 1; j < argv.length && !/^--?[a-z]/i.test(argv[j]); j++) words.push(argv[j]);
+      return words;
+    }
+  }
+  return [];
+}
+
+/** A number flag given something that is not a number: one line with the text as typed, not the NaN yargs made of it. */
+function checkNumbers(argv: readonly string[], parsed: Record<string, unknown>): true {
+  for (const [flag, value] of Object.entries(parsed)) {
+    const values = Array.isArray(value) ? value : [value];
+    if (flag !== '_' && flag !== '$0' && values.some((v) => typeof v === 'number' && Number.isNaN(v))) {
+      const typed = rawValues(argv, flag).find((w) => Number.isNaN(Number(w))) ?? 'NaN';
+      throw new Error(`--${flag} must be a number, got '${typed}'`);
+    }
+  }
+  return true;
+}
+
 export function cliParser(usage: string, argv: string[] = hideBin(process.argv)): Argv {
   return (
     yargs(argv)
+      .check((parsed) => checkNumbers(argv, parsed))
       .scriptName('')
       .usage(programName ? usage.replace(/^npm run ([\w-]+)(?: --)?/, `${programName} $1`) : usage)
       // Flags keep their kebab-case names only: no camelCase twins in errors or argv.

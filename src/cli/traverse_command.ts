@@ -16,7 +16,7 @@ export async function traverseCommand(argv?: string[]): Promise<number> {
   const args = await cliParser(
     'npm run traverse -- DIR [options]\n\n' +
       'For a few test digits: each categorical variable set to each of its K classes while the others keep the ' +
-      "encoder's argmax, decoded (Bernoulli means). One panel per digit: rows are variables, columns are classes; " +
+      "encoder's argmax, decoded (Bernoulli means). One panel per digit: rows are variables, columns are classes (each labelled with its index); " +
       'an orange frame marks the class the encoder chose (that cell is the reconstruction). The first column holds the ' +
       `digit (fixed binarisation, seed ${TEST_SEED}) over its reconstruction.\n\n` +
       'DIR is a run directory (checkpoints/<run>) or a checkpoint directory.',

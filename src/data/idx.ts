@@ -133,7 +133,8 @@ async function readBytes(file: string): Promise<Uint8Array> {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException)?.code;
     if (code === 'ENOENT') throw new DataError(file, 'no such file', 'check the path or --data-dir');
-    throw new DataError(file, `cannot be read (${code ?? String(error)})`, 'check its permissions');
+    if (code === 'EISDIR') throw new DataError(file, 'is a folder, not an IDX file', 'put the IDX file itself there');
+    throw new DataError(file, `cannot be read (${code ?? String(error)})`, code === 'EACCES' ? 'check its permissions' : 'check the file');
   }
 }
 

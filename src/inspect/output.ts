@@ -5,6 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { describeFsError } from '../io/fs_errors.js';
 
 /** An output path that cannot be written: one line that names it and the fix. */
 export class OutputError extends Error {
@@ -28,8 +29,12 @@ export function checkOutputPath(out: string, flag = '--out'): string {
   }
   try {
     fs.accessSync(folder, fs.constants.W_OK);
-  } catch {
-    throw new OutputError(`cannot write in folder ${folder} (permission denied); choose another ${flag}`);
+  } catch (error) {
+    // EROFS (a read-only mount) is not a permissions problem: say which it is.
+    const line = describeFsError(error, folder);
+    throw new OutputError(
+      line ? `cannot write there (${flag}): ${line}` : `cannot write in folder ${folder} (${String(error)}); choose another ${flag}`,
+    );
   }
   return target;
 }
@@ -43,6 +48,6 @@ export function writeFileAtomic(target: string, bytes: Uint8Array): void {
   } catch (error) {
     fs.rmSync(tmp, { force: true });
     const e = error as NodeJS.ErrnoException;
-    throw new OutputError(`cannot write ${target}: ${e.code ?? e.message}`);
+    throw new OutputError(`cannot write ${target}: ${describeFsError(error, path.dirname(target)) ?? e.code ?? e.message}`);
   }
 }

@@ -137,7 +137,7 @@ export function summarizeCheckpoint(role: CheckpointRole, checkpoint: LoadedChec
   const optimizer = optimizerOf(checkpoint);
   const files = [...REQUIRED_FILES, ...OPTIONAL_FILES].map((name) => fileInfo(dir, name));
   const problems: string[] = [];
-  // loadCheckpoint has checked files and sizes; what it cannot see is the values.
+  // loadCheckpoint has checked files, sizes and the state's schema; what it cannot see is the values.
   for (const w of weights) {
     if (!allFinite(w)) problems.push(`${path.join(dir, WEIGHTS_BIN)}: tensor ${w.name} has ${describeNonFinite(w)}`);
   }
@@ -148,6 +148,8 @@ export function summarizeCheckpoint(role: CheckpointRole, checkpoint: LoadedChec
   }
   if (!Number.isFinite(state.tau) || state.tau <= 0)
     problems.push(`${path.join(dir, STATE_JSON)}: temperature ${state.tau} is not a positive number`);
+  // Checksum mismatches last: a NaN or a bad value, when there is one, says more about the damage.
+  problems.push(...(checkpoint.problems ?? []));
   return {
     role,
     dir,

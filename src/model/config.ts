@@ -142,7 +142,10 @@ export function validateTrainConfig(config: TrainConfig): TrainConfig {
     if (!(factor > 0 && factor <= 1)) throw new ConfigError(`lr-decay factor must be in (0, 1], got ${factor}`);
     positiveInt(every, 'lr-decay-every');
   }
-  if (!Number.isInteger(config.seed) || config.seed < 0) throw new ConfigError(`seed must be a non-negative integer, got ${config.seed}`);
+  // Seeds are hashed as 32-bit words: larger ones would repeat smaller ones' runs.
+  if (!Number.isInteger(config.seed) || config.seed < 0 || config.seed > 0xffffffff) {
+    throw new ConfigError(`seed must be an integer from 0 to 4294967295 (2^32 - 1), got ${config.seed}`);
+  }
   if (!Number.isInteger(config.validationSize) || config.validationSize < 0) {
     throw new ConfigError(`validation-size must be an integer >= 0, got ${config.validationSize}`);
   }

@@ -38,9 +38,42 @@ export interface EvalResult {
   examples: number;
 }
 
-/** z ~ q(z|x) as exact one-hot samples (Gumbel-max), from the stream (seed, key). */
-function sampleCodes(logits: tf.Tensor3D, seed: number, key: number): tf.Tensor3D {
-  return tf.tidy(() => oneHotArgmax(logits.add(sampleGumbel(logits.shape, new Rng(seed, key)))) as tf.Tensor3D);
+/**
+ * A generator that serves each row of a batch from its own stream
+ * (seed, ...rowKeys[r]): row r's numbers depend only on its keys (image index,
+ * sample index), never on the batch it happens to share, so the batch size is
+ * only a memory setting.
+ */
+class RowStreams extends Rng {
+  private streams?: Rng[];
+  private row = 0;
+  private used = 0;
+
+  constructor(
+    seed: number,
+    rowKeys: number[][],
+    private readonly perRow: number,
+  ) {
+    super(seed);
+    this.streams = rowKeys.map((keys) => new Rng(seed, ...keys));
+  }
+
+  override nextUint32(): number {
+    // The base constructor warms itself up through this method before `streams` exists.
+    if (this.streams === undefined) return super.nextUint32();
+    if (this.used === this.perRow) {
+      this.row++;
+      this.used = 0;
+    }
+    this.used++;
+    return this.streams[this.row].nextUint32();
+  }
+}
+
+/** z ~ q(z|x) as exact one-hot samples (Gumbel-max), row r from the stream (seed, ...rowKeys[r]). */
+function sampleCodes(logits: tf.Tensor3D, seed: number, rowKeys: number[][]): tf.Tensor3D {
+  const [, n, k] = logits.shape;
+  return tf.tidy(() => oneHotArgmax(logits.add(sampleGumbel(logits.shape, new RowStreams(seed, rowKeys, n * k)))) as tf.Tensor3D);
 }
 
 /** log w = log p(x|z) + log p(z) - log q(z|x) for one-hot z [S*B, N, K], x tiled [S*B, D]. */
@@ -71,20 +104,22 @@ async function iwBound(
   images: Float32Array,
   logits: tf.Tensor3D,
   options: EvalOptions,
-  batchKey: number,
+  firstImage: number,
 ): Promise<tf.Tensor1D> {
   const [b, n, k] = logits.shape;
   const dim = images.length / b;
   const perPass = Math.max(1, Math.min(options.iwSamples, Math.floor(options.maxRows / b)));
   const chunks: tf.Tensor2D[] = [];
   const logQValues = await tf.tidy(() => tf.logSoftmax(logits)).data();
-  for (let done = 0, pass = 0; done < options.iwSamples; done += perPass, pass++) {
+  for (let done = 0; done < options.iwSamples; done += perPass) {
     const s = Math.min(perPass, options.iwSamples - done);
     chunks.push(
       tf.tidy(() => {
         const logQ = tf.tensor3d(repeated(logQValues as Float32Array, s), [s * b, n, k]);
         const x = tf.tensor2d(repeated(images, s), [s * b, dim]);
-        const z = sampleCodes(logQ, options.seed + 1, batchKey * 1_000_003 + pass);
+        // Rows are sample-major: row j * b + i is sample done + j of image firstImage + i.
+        const keys = Array.from({ length: s * b }, (_, r) => [firstImage + (r % b), done + Math.floor(r / b)]);
+        const z = sampleCodes(logQ, options.seed + 1, keys);
         return logImportanceWeights(model, x, logQ, z).reshape([s, b]) as tf.Tensor2D;
       }),
     );
@@ -112,13 +147,17 @@ export async function evaluateVae(
   let recon = 0;
   let kl = 0;
   let nllIw = 0;
-  for (let start = 0, batch = 0; start < count; start += opts.batchSize, batch++) {
+  for (let start = 0; start < count; start += opts.batchSize) {
     const b = Math.min(opts.batchSize, count - start);
     const batchImages = images.subarray(start * dim, (start + b) * dim);
     const x = tf.tensor2d(batchImages, [b, dim]);
     const logits = encode(model, x);
     const sums = tf.tidy(() => {
-      const z = sampleCodes(logits, opts.seed, batch);
+      const z = sampleCodes(
+        logits,
+        opts.seed,
+        Array.from({ length: b }, (_, i) => [start + i]),
+      );
       const xLogits = model.decoder.apply(z) as tf.Tensor2D;
       return tf.stack([bernoulliNll(x, xLogits).sum(), categoricalKlToUniform(logits).sum()]);
     });
@@ -126,7 +165,7 @@ export async function evaluateVae(
     recon += r;
     kl += k;
     if (opts.iwSamples > 0) {
-      const bound = await iwBound(model, batchImages, logits, opts, batch);
+      const bound = await iwBound(model, batchImages, logits, opts, start);
       const total = bound.sum();
       nllIw += (await total.data())[0];
       tf.dispose([bound, total]);

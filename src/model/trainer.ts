@@ -15,7 +15,7 @@ import * as tf from '@tensorflow/tfjs';
 import { batchesPerEpoch, binarizeSet, epochBatches } from '../data/index.js';
 import { TemperatureSchedule } from '../layers/temperature_schedule.js';
 import { fusedAdam } from '../ops/adam.js';
-import { saveCheckpoint, restoreOptimizer, type EpochRecord, type TrainState } from './checkpoint.js';
+import { NonFiniteStateError, saveCheckpoint, restoreOptimizer, type EpochRecord, type TrainState } from './checkpoint.js';
 import { learningRateAt, type TrainConfig } from './config.js';
 import { evaluateVae, type EvalResult } from './evaluate.js';
 import type { ElboTerms } from './loss.js';
@@ -169,12 +169,22 @@ class TrainingRun {
     return true;
   }
 
-  /** Saves model, optimizer and state as the run's 'latest' or 'best' checkpoint. */
-  private async save(which: 'latest' | 'best'): Promise<void> {
+  /**
+   * Saves model, optimizer and state as the run's 'latest' or 'best'
+   * checkpoint; null once saved, or the run's end (diverged, nothing written)
+   * when the weights or Adam's state are not finite.
+   */
+  private async save(which: 'latest' | 'best'): Promise<RunEnd | null> {
     this.state.noise = this.model.sampler.noiseState;
     const dir = path.join(this.options.runDir, which);
-    await saveCheckpoint(dir, this.model, this.optimizer, this.state);
+    try {
+      await saveCheckpoint(dir, this.model, this.optimizer, this.state);
+    } catch (error) {
+      if (!(error instanceof NonFiniteStateError)) throw error;
+      return this.stateNotFinite(error);
+    }
     await this.call('onCheckpoint', which, dir);
+    return null;
   }
 
   /** The validation set's -ELBO and terms, or null without a validation set. */
@@ -201,7 +211,8 @@ class TrainingRun {
     state.epochSums = emptyEpochSums();
     await this.call('onEpochEnd', record, this.model);
     if (val && !Number.isFinite(val.neg_elbo)) return this.validationNotFinite();
-    await this.checkpoint(record, val);
+    const failed = await this.checkpoint(record, val);
+    if (failed) return failed;
     // Validation, pictures and saves are not training: keep them out of the next speed window.
     this.epochStart = performance.now();
     this.speed.restart();
@@ -210,20 +221,18 @@ class TrainingRun {
     return runDone ? COMPLETED : null;
   }
 
-  /** Saves 'latest', and 'best' when the validation -ELBO improved on the best so far. */
-  private async checkpoint(record: EpochRecord, val: EvalResult | null): Promise<void> {
+  /** Saves 'latest', and 'best' when the validation -ELBO improved on the best so far; the run's end if a save was refused. */
+  private async checkpoint(record: EpochRecord, val: EvalResult | null): Promise<RunEnd | null> {
     const { state } = this;
     const improved = val !== null && (state.best === null || val.neg_elbo < state.best.val_neg_elbo);
     if (improved) state.best = { val_neg_elbo: val.neg_elbo, step: state.step, epoch: record.epoch };
-    await this.save('latest');
-    if (improved) await this.save('best');
+    return (await this.save('latest')) ?? (improved ? this.save('best') : null);
   }
 
   /** A stop request mid-epoch: save where we are, to resume from. */
   private async interrupt(): Promise<RunEnd> {
     this.state.epochSums.seconds += (performance.now() - this.epochStart) / 1000;
-    await this.save('latest');
-    return this.interrupted();
+    return (await this.save('latest')) ?? this.interrupted();
   }
 
   private interrupted(): RunEnd {
@@ -236,6 +245,13 @@ class TrainingRun {
       ? `the last good checkpoint is in ${runDir}`
       : 'no epoch had ended, so there is no checkpoint';
     const message = `the loss became NaN or infinite at step ${this.state.step}; stopped without saving (${kept}). Try a lower --learning-rate.`;
+    return { status: 'diverged', message };
+  }
+
+  private stateNotFinite(error: Error): RunEnd {
+    const { runDir } = this.options;
+    const kept = fs.existsSync(path.join(runDir, 'latest')) ? `the last good checkpoint is in ${runDir}` : 'there is no earlier checkpoint';
+    const message = `the model or Adam's state became NaN or infinite by step ${this.state.step} (${error.message}); stopped without saving (${kept}). Try a lower --learning-rate.`;
     return { status: 'diverged', message };
   }
 
@@ -261,6 +277,7 @@ async function startRun(options: TrainOptions): Promise<TrainingRun> {
   const optimizer = fusedAdam(config.learningRate);
   if (resume?.optimizerWeights) await restoreOptimizer(optimizer, resume.optimizerWeights, model);
   const state: TrainState = resume ? { ...resume.state, config, backend } : initialState(config, model, backend);
+  if (options.dataInfo) state.data = options.dataInfo;
 
   const stepsPerEpoch = batchesPerEpoch(data.train.count, config.batchSize, true);
   if (stepsPerEpoch === 0) {

@@ -56,4 +56,6 @@ export interface TrainOptions {
   hooks?: TrainerHooks[];
   /** Polled after each step: true stops the run after saving a checkpoint. */
   shouldStop?: () => boolean;
+  /** Where the training data came from, recorded in checkpoints so a resume can find it again. */
+  dataInfo?: TrainState['data'];
 }
