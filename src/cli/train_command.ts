@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { defaultLoaders, selectBackend, type BackendChoice } from '../backend.js';
 import { batchesPerEpoch, binarizeSet, DataError, loadDataset, type Dataset } from '../data/index.js';
-import { dataFingerprint } from '../io/data_fingerprint.js';
+import { dataFingerprint } from '../data/fingerprint.js';
 import { describeFsError } from '../io/fs_errors.js';
 import { CheckpointError, loadCheckpoint, resolveCheckpointDir, type LoadedCheckpoint } from '../model/checkpoint.js';
 import type { RunLock } from '../model/run_lock.js';

@@ -7,8 +7,8 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { DataError } from '../data/errors.js';
-import { IDX_FILES, locateIdxFiles, mnistDataDir, type IdxFileKey } from '../data/mnist.js';
+import { DataError } from './errors.js';
+import { IDX_FILES, locateIdxFiles, mnistDataDir, type IdxFileKey } from './mnist.js';
 
 /** `sha256:<hex>` over each file's role, size and content hash, in a fixed order. */
 export async function dataFingerprint(dataDir: string | null): Promise<string> {
