@@ -53,15 +53,7 @@ function elementwise(
   }
   const code = [...setup, ...constants.setup(), ...forRange(I, null, BYTES, 16 * ELEMENTWISE_UNROLL, body)];
   const params = [...Array(inputs + 2).fill(I32), ...Array(scalars).fill(F32)];
-  return {
-    name,
-    params,
-    locals: [
-      [1, I32],
-      [scalars + perVector * ELEMENTWISE_UNROLL + constants.count, V128],
-    ],
-    code,
-  };
+  return { name, params, locals: [[1, I32], [scalars + perVector * ELEMENTWISE_UNROLL + constants.count, V128]], code };
 }
 
 export function elementwiseFunctions(): WasmFunction[] {
@@ -70,13 +62,8 @@ export function elementwiseFunctions(): WasmFunction[] {
     elementwise('expNonPositive', 1, 4, (f, [t], [out, ...scratch]) => [...expNonPositive(f, t, out, scratch), ...get(out)]),
     elementwise('gumbel', 1, 5, (f, [u], [l, ...scratch]) => [
       // l = log u < 0; then log(-l), negated.
-      ...logPositive(f, u, l, scratch),
-      ...get(l),
-      ...v.f32x4Neg,
-      ...set(u),
-      ...logPositive(f, u, l, scratch),
-      ...get(l),
-      ...v.f32x4Neg,
+      ...logPositive(f, u, l, scratch), ...get(l), ...v.f32x4Neg, ...set(u),
+      ...logPositive(f, u, l, scratch), ...get(l), ...v.f32x4Neg,
     ]),
     elementwise('reluGrad', 2, 0, (f, [dy, x]) => [...get(dy), ...get(x), ...f(0), ...v.f32x4Gt, ...v.and]),
     elementwise(
@@ -85,29 +72,11 @@ export function elementwiseFunctions(): WasmFunction[] {
       5,
       (f, [z, x], [t, e, ...scratch], [scale]) => [
         // e = e^-|z|; sigmoid(z) = 1 / (1 + e) for z >= 0, e / (1 + e) below: neither overflows.
-        ...get(z),
-        ...f(-0),
-        ...v.or,
-        ...set(t),
+        ...get(z), ...f(-0), ...v.or, ...set(t),
         ...expNonPositive(f, t, e, scratch),
-        ...f(1),
-        ...f(1),
-        ...get(e),
-        ...v.f32x4Add,
-        ...v.f32x4Div,
-        ...set(t),
-        ...get(e),
-        ...get(t),
-        ...v.f32x4Mul,
-        ...get(t),
-        ...get(z),
-        ...f(0),
-        ...v.f32x4Lt,
-        ...v.bitselect,
-        ...get(x),
-        ...v.f32x4Sub,
-        ...get(scale),
-        ...v.f32x4Mul,
+        ...f(1), ...f(1), ...get(e), ...v.f32x4Add, ...v.f32x4Div, ...set(t),
+        ...get(e), ...get(t), ...v.f32x4Mul, ...get(t), ...get(z), ...f(0), ...v.f32x4Lt, ...v.bitselect,
+        ...get(x), ...v.f32x4Sub, ...get(scale), ...v.f32x4Mul,
       ],
       1,
     ),

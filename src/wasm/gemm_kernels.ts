@@ -68,10 +68,7 @@ class Locals {
     return this.next++;
   }
   declared(): Array<[number, number]> {
-    return [
-      [this.i32s, I32],
-      [this.v128s, V128],
-    ];
+    return [[this.i32s, I32], [this.v128s, V128]];
   }
 }
 
@@ -80,20 +77,11 @@ const { get, set } = op;
 const bump = (local: number, step: number[]) => [...get(local), ...step, ...op.i32Add, ...set(local)];
 /** acc += a * b, fused when `fma` (relaxed SIMD) */
 const madd = (acc: number, a: number[], b: number[], fma: boolean) =>
-  fma
-    ? [...a, ...b, ...get(acc), ...v.f32x4RelaxedMadd, ...set(acc)]
-    : [...get(acc), ...a, ...b, ...v.f32x4Mul, ...v.f32x4Add, ...set(acc)];
+  fma ? [...a, ...b, ...get(acc), ...v.f32x4RelaxedMadd, ...set(acc)] : [...get(acc), ...a, ...b, ...v.f32x4Mul, ...v.f32x4Add, ...set(acc)];
 
 /** do { body } while (--counter != 0) */
 const countdown = (counter: number, body: number[]) => [
-  ...op.loop,
-  ...body,
-  ...get(counter),
-  ...op.i32(1),
-  ...op.i32Sub,
-  ...op.tee(counter),
-  ...op.brIf(0),
-  ...op.end,
+  ...op.loop, ...body, ...get(counter), ...op.i32(1), ...op.i32Sub, ...op.tee(counter), ...op.brIf(0), ...op.end,
 ];
 
 /** if (flags & bit) { body } */
@@ -124,63 +112,27 @@ function broadcastKernel(kind: 'nn' | 'tn', mr: number, nv: number, fma: boolean
   const tile: number[] = [];
   // Start from the bias (the same for every row) or zero.
   for (let q = 0; q < nv; q++) {
-    tile.push(
-      ...get(P.FLAGS),
-      ...op.i32(2),
-      ...op.i32And,
-      ...op.ifV128,
-      ...get(P.BIAS),
-      ...get(J),
-      ...op.i32(4),
-      ...op.i32Mul,
-      ...op.i32Add,
-    );
+    tile.push(...get(P.FLAGS), ...op.i32(2), ...op.i32And, ...op.ifV128, ...get(P.BIAS), ...get(J), ...op.i32(4), ...op.i32Mul, ...op.i32Add);
     tile.push(...v.loadAt(16 * q), ...op.else, ...get(ZERO), ...op.end, ...set(at(0, q)));
     for (let r = 1; r < mr; r++) tile.push(...get(at(0, q)), ...set(at(r, q)));
   }
   // Row block IB starts at row IB * mr: nn, A + row * lda; tn, column `row` of A.
   const firstRow = [...get(IB), ...op.i32(mr), ...op.i32Mul];
   if (kind === 'nn') {
-    pa.forEach((p, r) =>
-      tile.push(...get(P.A), ...firstRow, ...op.i32(r), ...op.i32Add, ...get(P.LDA), ...op.i32Mul, ...op.i32Add, ...set(p)),
-    );
+    pa.forEach((p, r) => tile.push(...get(P.A), ...firstRow, ...op.i32(r), ...op.i32Add, ...get(P.LDA), ...op.i32Mul, ...op.i32Add, ...set(p)));
   } else {
     tile.push(...get(P.A), ...firstRow, ...op.i32(4), ...op.i32Mul, ...op.i32Add, ...set(pa[0]));
   }
   tile.push(...get(PBCOL), ...set(PB), ...get(P.K), ...set(COUNT), ...countdown(COUNT, step));
-  tile.push(
-    ...ifFlag(
-      1,
-      acc.flatMap((a) => [...get(a), ...get(ZERO), ...v.f32x4Max, ...set(a)]),
-    ),
-  );
-  tile.push(
-    ...get(P.C),
-    ...firstRow,
-    ...get(P.LDC),
-    ...op.i32Mul,
-    ...op.i32Add,
-    ...get(J),
-    ...op.i32(4),
-    ...op.i32Mul,
-    ...op.i32Add,
-    ...set(PC),
-  );
+  tile.push(...ifFlag(1, acc.flatMap((a) => [...get(a), ...get(ZERO), ...v.f32x4Max, ...set(a)])));
+  tile.push(...get(P.C), ...firstRow, ...get(P.LDC), ...op.i32Mul, ...op.i32Add, ...get(J), ...op.i32(4), ...op.i32Mul, ...op.i32Add, ...set(PC));
   for (let r = 0; r < mr; r++) {
     for (let q = 0; q < nv; q++) tile.push(...get(PC), ...get(at(r, q)), ...v.storeAt(16 * q));
     if (r < mr - 1) tile.push(...bump(PC, get(P.LDC)));
   }
 
   const code = [...op.f32(0), ...v.f32x4Splat, ...set(ZERO)];
-  const columns = [
-    ...get(P.B),
-    ...get(J),
-    ...op.i32(4),
-    ...op.i32Mul,
-    ...op.i32Add,
-    ...set(PBCOL),
-    ...forRange(IB, null, P.ROW_BLOCKS, 1, tile),
-  ];
+  const columns = [...get(P.B), ...get(J), ...op.i32(4), ...op.i32Mul, ...op.i32Add, ...set(PBCOL), ...forRange(IB, null, P.ROW_BLOCKS, 1, tile)];
   code.push(...forRange(J, P.J0, P.J1, 4 * nv, columns));
   return { name: gemmName(kind, mr, nv), params: Array(PARAMS.length).fill(I32), locals: locals.declared(), code };
 }
@@ -210,50 +162,17 @@ function dotKernel(mr: number, fma: boolean): WasmFunction {
   const tile: number[] = [];
   acc.forEach((a) => tile.push(...get(ZERO), ...set(a)));
   const firstRow = [...get(IB), ...op.i32(mr), ...op.i32Mul];
-  pa.forEach((p, r) =>
-    tile.push(...get(P.A), ...firstRow, ...op.i32(r), ...op.i32Add, ...get(P.LDA), ...op.i32Mul, ...op.i32Add, ...set(p)),
-  );
+  pa.forEach((p, r) => tile.push(...get(P.A), ...firstRow, ...op.i32(r), ...op.i32Add, ...get(P.LDA), ...op.i32Mul, ...op.i32Add, ...set(p)));
   pb.forEach((p, c) => tile.push(...get(P.B), ...get(J), ...op.i32(c), ...op.i32Add, ...get(P.LDB), ...op.i32Mul, ...op.i32Add, ...set(p)));
   tile.push(...get(P.K), ...op.i32(2), ...op.i32ShrU, ...set(COUNT), ...countdown(COUNT, step));
-  tile.push(
-    ...get(P.C),
-    ...firstRow,
-    ...get(P.LDC),
-    ...op.i32Mul,
-    ...op.i32Add,
-    ...get(J),
-    ...op.i32(4),
-    ...op.i32Mul,
-    ...op.i32Add,
-    ...set(PC),
-  );
-  const mix = (a: number[], b: number[], x: number[], y: number[]) => [
-    ...a,
-    ...b,
-    ...v.shuffle(lanes(x)),
-    ...a,
-    ...b,
-    ...v.shuffle(lanes(y)),
-    ...v.f32x4Add,
-  ];
+  tile.push(...get(P.C), ...firstRow, ...get(P.LDC), ...op.i32Mul, ...op.i32Add, ...get(J), ...op.i32(4), ...op.i32Mul, ...op.i32Add, ...set(PC));
+  const mix = (a: number[], b: number[], x: number[], y: number[]) => [...a, ...b, ...v.shuffle(lanes(x)), ...a, ...b, ...v.shuffle(lanes(y)), ...v.f32x4Add];
   for (let r = 0; r < mr; r++) {
     // Lane sums of the 4 accumulators of row r, as one vector [s0, s1, s2, s3].
     tile.push(...mix(get(at(r, 0)), get(at(r, 1)), [0, 4, 1, 5], [2, 6, 3, 7]), ...set(T0));
     tile.push(...mix(get(at(r, 2)), get(at(r, 3)), [0, 4, 1, 5], [2, 6, 3, 7]), ...set(T1));
     tile.push(...mix(get(T0), get(T1), [0, 1, 4, 5], [2, 3, 6, 7]), ...set(T0));
-    tile.push(
-      ...ifFlag(2, [
-        ...get(T0),
-        ...get(P.BIAS),
-        ...get(J),
-        ...op.i32(4),
-        ...op.i32Mul,
-        ...op.i32Add,
-        ...v.loadAt(0),
-        ...v.f32x4Add,
-        ...set(T0),
-      ]),
-    );
+    tile.push(...ifFlag(2, [...get(T0), ...get(P.BIAS), ...get(J), ...op.i32(4), ...op.i32Mul, ...op.i32Add, ...v.loadAt(0), ...v.f32x4Add, ...set(T0)]));
     tile.push(...ifFlag(1, [...get(T0), ...get(ZERO), ...v.f32x4Max, ...set(T0)]));
     tile.push(...get(PC), ...get(T0), ...v.storeAt(0));
     if (r < mr - 1) tile.push(...bump(PC, get(P.LDC)));

@@ -29,11 +29,11 @@ const accumulate = (acc: number, value: number[]) => [...get(acc), ...value, ...
  */
 function rowLoop(rows: number, k: number, [row, offset, rowBytes]: number[], body: number[]): number[] {
   return [
-    ...get(k),
-    ...op.i32(4),
-    ...op.i32Mul,
-    ...set(rowBytes),
-    ...forRange(row, null, rows, 1, [...get(row), ...get(rowBytes), ...op.i32Mul, ...set(offset), ...body]),
+    ...get(k), ...op.i32(4), ...op.i32Mul, ...set(rowBytes),
+    ...forRange(row, null, rows, 1, [
+      ...get(row), ...get(rowBytes), ...op.i32Mul, ...set(offset),
+      ...body,
+    ]),
   ];
 }
 
@@ -48,32 +48,15 @@ function rowShiftFunction(): WasmFunction {
   const [MAX, S] = [11, 12];
   // s = (a[j] + (b ? b[j] : 0)) * scale
   const s = [
-    ...load(A, J),
-    ...get(B),
-    ...op.ifF32,
-    ...load(B, J),
-    ...op.else,
-    ...op.f32(0),
-    ...op.end,
-    ...op.f32Add,
-    ...get(SCALE),
-    ...op.f32Mul,
+    ...load(A, J), ...get(B), ...op.ifF32, ...load(B, J), ...op.else, ...op.f32(0), ...op.end, ...op.f32Add,
+    ...get(SCALE), ...op.f32Mul,
   ];
   const body = [
-    ...op.f32(-Infinity),
-    ...set(MAX),
+    ...op.f32(-Infinity), ...set(MAX),
     ...eachInRow(J, OFFSET, ROW_BYTES, END, [...s, ...set(S), ...store(DST, J, get(S)), ...get(MAX), ...get(S), ...op.f32Max, ...set(MAX)]),
     ...eachInRow(J, OFFSET, ROW_BYTES, END, store(DST, J, [...load(DST, J), ...get(MAX), ...op.f32Sub])),
   ];
-  return {
-    name: 'rowShift',
-    params: [I32, I32, I32, I32, I32, F32],
-    locals: [
-      [5, I32],
-      [2, F32],
-    ],
-    code: rowLoop(ROWS, K, [ROW, OFFSET, ROW_BYTES], body),
-  };
+  return { name: 'rowShift', params: [I32, I32, I32, I32, I32, F32], locals: [[5, I32], [2, F32]], code: rowLoop(ROWS, K, [ROW, OFFSET, ROW_BYTES], body) };
 }
 
 function rowNormalizeFunction(): WasmFunction {
@@ -81,20 +64,11 @@ function rowNormalizeFunction(): WasmFunction {
   const [ROW, OFFSET, ROW_BYTES, J, END] = [4, 5, 6, 7, 8];
   const SUM = 9;
   const body = [
-    ...op.f32(0),
-    ...set(SUM),
+    ...op.f32(0), ...set(SUM),
     ...eachInRow(J, OFFSET, ROW_BYTES, END, accumulate(SUM, load(E, J))),
     ...eachInRow(J, OFFSET, ROW_BYTES, END, store(DST, J, [...load(E, J), ...get(SUM), ...op.f32Div])),
   ];
-  return {
-    name: 'rowNormalize',
-    params: [I32, I32, I32, I32],
-    locals: [
-      [5, I32],
-      [1, F32],
-    ],
-    code: rowLoop(ROWS, K, [ROW, OFFSET, ROW_BYTES], body),
-  };
+  return { name: 'rowNormalize', params: [I32, I32, I32, I32], locals: [[5, I32], [1, F32]], code: rowLoop(ROWS, K, [ROW, OFFSET, ROW_BYTES], body) };
 }
 
 function latentGradFunction(): WasmFunction {
@@ -102,55 +76,24 @@ function latentGradFunction(): WasmFunction {
   const [ROW, OFFSET, ROW_BYTES, J, END] = [9, 10, 11, 12, 13];
   const [SUM, EL, DYY] = [14, 15, 16];
   const body = [
-    ...op.f32(0),
-    ...set(SUM),
-    ...op.f32(0),
-    ...set(EL),
-    ...op.f32(0),
-    ...set(DYY),
+    ...op.f32(0), ...set(SUM), ...op.f32(0), ...set(EL), ...op.f32(0), ...set(DYY),
     ...eachInRow(J, OFFSET, ROW_BYTES, END, [
       ...accumulate(SUM, load(E, J)),
       ...accumulate(EL, [...load(E, J), ...load(L, J), ...op.f32Mul]),
       ...accumulate(DYY, [...load(DY, J), ...load(Y, J), ...op.f32Mul]),
     ]),
     // EL = sum_row(q logits) = sum(e logits) / sum(e)
-    ...get(EL),
-    ...get(SUM),
-    ...op.f32Div,
-    ...set(EL),
-    ...eachInRow(
-      J,
-      OFFSET,
-      ROW_BYTES,
-      END,
-      store(DST, J, [
-        ...load(Y, J),
-        ...load(DY, J),
-        ...get(DYY),
-        ...op.f32Sub,
-        ...op.f32Mul,
-        ...get(INV_TAU),
-        ...op.f32Mul,
-        ...get(KL_WEIGHT),
-        ...load(E, J),
-        ...get(SUM),
-        ...op.f32Div,
-        ...op.f32Mul,
-        ...load(L, J),
-        ...get(EL),
-        ...op.f32Sub,
-        ...op.f32Mul,
-        ...op.f32Add,
-      ]),
-    ),
+    ...get(EL), ...get(SUM), ...op.f32Div, ...set(EL),
+    ...eachInRow(J, OFFSET, ROW_BYTES, END, store(DST, J, [
+      ...load(Y, J), ...load(DY, J), ...get(DYY), ...op.f32Sub, ...op.f32Mul, ...get(INV_TAU), ...op.f32Mul,
+      ...get(KL_WEIGHT), ...load(E, J), ...get(SUM), ...op.f32Div, ...op.f32Mul, ...load(L, J), ...get(EL), ...op.f32Sub, ...op.f32Mul,
+      ...op.f32Add,
+    ])),
   ];
   return {
     name: 'latentGrad',
     params: [I32, I32, I32, I32, I32, I32, I32, F32, F32],
-    locals: [
-      [5, I32],
-      [3, F32],
-    ],
+    locals: [[5, I32], [3, F32]],
     code: rowLoop(ROWS, K, [ROW, OFFSET, ROW_BYTES], body),
   };
 }

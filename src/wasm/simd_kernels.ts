@@ -53,15 +53,7 @@ function adamFunction(): WasmFunction {
   code.push(...at(OUT_P), ...load(P), ...op.get(SSTEP), ...op.get(VM), ...v.f32x4Mul);
   code.push(...op.get(VV), ...v.f32x4Sqrt, ...op.get(SEPS), ...v.f32x4Add, ...v.f32x4Div, ...v.f32x4Sub, ...v.store);
   code.push(...op.get(I), ...op.i32(16), ...op.i32Add, ...op.set(I), ...op.br(0), ...op.end, ...op.end);
-  return {
-    name: 'adam',
-    params: [...Array(8).fill(I32), ...Array(6).fill(F32)],
-    locals: [
-      [1, I32],
-      [10, V128],
-    ],
-    code,
-  };
+  return { name: 'adam', params: [...Array(8).fill(I32), ...Array(6).fill(F32)], locals: [[1, I32], [10, V128]], code };
 }
 
 /** i8x16.shuffle bytes picking f32 lanes (0-3 from the first vector, 4-7 from the second). */
@@ -87,8 +79,7 @@ function transposeFunction(): WasmFunction {
     block.push(...op.get(BASE), ...(k ? [...op.get(SSTRIDE), ...op.i32(k), ...op.i32Mul, ...op.i32Add] : []), ...v.load, ...op.set(r));
   });
   // Interleave pairs, then pairs of pairs: column k of the block becomes a vector.
-  const mix = (a: number, b: number, picks: number[], out: number) =>
-    block.push(...op.get(a), ...op.get(b), ...v.shuffle(lanes(picks)), ...op.set(out));
+  const mix = (a: number, b: number, picks: number[], out: number) => block.push(...op.get(a), ...op.get(b), ...v.shuffle(lanes(picks)), ...op.set(out));
   mix(R0, R1, [0, 4, 1, 5], T0);
   mix(R0, R1, [2, 6, 3, 7], T1);
   mix(R2, R3, [0, 4, 1, 5], T2);
@@ -105,35 +96,21 @@ function transposeFunction(): WasmFunction {
   });
   /** local = min(start + TILE, limit) */
   const tileEnd = (local: number, start: number, limit: number) => [
-    ...op.get(start),
-    ...op.i32(TILE),
-    ...op.i32Add,
-    ...op.get(limit),
-    ...op.get(start),
-    ...op.i32(TILE),
-    ...op.i32Add,
-    ...op.get(limit),
-    ...op.i32LtU,
-    ...op.select,
-    ...op.set(local),
+    ...op.get(start), ...op.i32(TILE), ...op.i32Add, ...op.get(limit),
+    ...op.get(start), ...op.i32(TILE), ...op.i32Add, ...op.get(limit), ...op.i32LtU, ...op.select, ...op.set(local),
   ];
   code.push(...op.get(COLS), ...op.i32(4), ...op.i32Mul, ...op.set(SSTRIDE));
   code.push(...op.get(ROWS), ...op.i32(4), ...op.i32Mul, ...op.set(DSTRIDE));
   code.push(
     ...forRange(I0, null, ROWS4, TILE, [
       ...tileEnd(IEND, I0, ROWS4),
-      ...forRange(J0, null, COLS4, TILE, [...tileEnd(JEND, J0, COLS4), ...forRange(I, I0, IEND, 4, forRange(J, J0, JEND, 4, block))]),
+      ...forRange(J0, null, COLS4, TILE, [
+        ...tileEnd(JEND, J0, COLS4),
+        ...forRange(I, I0, IEND, 4, forRange(J, J0, JEND, 4, block)),
+      ]),
     ]),
   );
-  return {
-    name: 'transpose',
-    params: Array(6).fill(I32),
-    locals: [
-      [9, I32],
-      [8, V128],
-    ],
-    code,
-  };
+  return { name: 'transpose', params: Array(6).fill(I32), locals: [[9, I32], [8, V128]], code };
 }
 
 /** Floats of an output row that sparseScan sums in registers at a time (n must be a multiple). */
@@ -162,130 +139,42 @@ function sparseScanFunction(fma: boolean): WasmFunction {
   code.push(...get(SCRATCH), ...get(LEN), ...op.i32(4), ...op.i32Mul, ...op.i32Add, ...set(VALUES));
   // Gather: every element is written at position CNT, which moves on only past a non-zero.
   const gather = [
-    ...get(BASE),
-    ...op.f32Load,
-    ...set(VAL),
-    ...get(CNT),
-    ...op.i32(4),
-    ...op.i32Mul,
-    ...set(OFFSET),
-    ...get(SCRATCH),
-    ...get(OFFSET),
-    ...op.i32Add,
-    ...get(Q),
-    ...get(NB),
-    ...op.i32Mul,
-    ...op.i32Store,
-    ...get(VALUES),
-    ...get(OFFSET),
-    ...op.i32Add,
-    ...get(VAL),
-    ...op.f32Store,
-    ...get(CNT),
-    ...get(VAL),
-    ...op.f32(0),
-    ...op.f32Ne,
-    ...op.i32Add,
-    ...set(CNT),
-    ...get(BASE),
-    ...get(ELEM_STRIDE),
-    ...op.i32Add,
-    ...set(BASE),
+    ...get(BASE), ...op.f32Load, ...set(VAL),
+    ...get(CNT), ...op.i32(4), ...op.i32Mul, ...set(OFFSET),
+    ...get(SCRATCH), ...get(OFFSET), ...op.i32Add, ...get(Q), ...get(NB), ...op.i32Mul, ...op.i32Store,
+    ...get(VALUES), ...get(OFFSET), ...op.i32Add, ...get(VAL), ...op.f32Store,
+    ...get(CNT), ...get(VAL), ...op.f32(0), ...op.f32Ne, ...op.i32Add, ...set(CNT),
+    ...get(BASE), ...get(ELEM_STRIDE), ...op.i32Add, ...set(BASE),
   ];
   const slice: number[] = [];
   // Start from the bias slice or zeros.
-  acc.forEach((a, q) =>
-    slice.push(
-      ...get(FLAGS),
-      ...op.i32(2),
-      ...op.i32And,
-      ...op.ifV128,
-      ...get(BIAS),
-      ...get(J),
-      ...op.i32Add,
-      ...v.loadAt(16 * q),
-      ...op.else,
-      ...get(ZERO),
-      ...op.end,
-      ...set(a),
-    ),
-  );
+  acc.forEach((a, q) => slice.push(...get(FLAGS), ...op.i32(2), ...op.i32And, ...op.ifV128, ...get(BIAS), ...get(J), ...op.i32Add, ...v.loadAt(16 * q), ...op.else, ...get(ZERO), ...op.end, ...set(a)));
   const term = [
-    ...get(MAT),
-    ...get(SCRATCH),
-    ...get(P),
-    ...op.i32Add,
-    ...op.i32Load,
-    ...op.i32Add,
-    ...get(J),
-    ...op.i32Add,
-    ...set(SRC),
-    ...get(VALUES),
-    ...get(P),
-    ...op.i32Add,
-    ...v.load32SplatAt(0),
-    ...set(SX),
+    ...get(MAT), ...get(SCRATCH), ...get(P), ...op.i32Add, ...op.i32Load, ...op.i32Add, ...get(J), ...op.i32Add, ...set(SRC),
+    ...get(VALUES), ...get(P), ...op.i32Add, ...v.load32SplatAt(0), ...set(SX),
   ];
   acc.forEach((a, q) => {
     const row = [...get(SRC), ...v.loadAt(16 * q)];
-    term.push(
-      ...(fma ? [...get(SX), ...row, ...get(a), ...v.f32x4RelaxedMadd] : [...get(a), ...get(SX), ...row, ...v.f32x4Mul, ...v.f32x4Add]),
-      ...set(a),
-    );
+    term.push(...(fma ? [...get(SX), ...row, ...get(a), ...v.f32x4RelaxedMadd] : [...get(a), ...get(SX), ...row, ...v.f32x4Mul, ...v.f32x4Add]), ...set(a));
   });
   // P steps through the gathered entries in bytes.
   slice.push(...get(CNT), ...op.i32(4), ...op.i32Mul, ...set(OFFSET), ...forRange(P, null, OFFSET, 4, term));
-  slice.push(
-    ...get(FLAGS),
-    ...op.i32(1),
-    ...op.i32And,
-    ...op.ifVoid,
-    ...acc.flatMap((a) => [...get(a), ...get(ZERO), ...v.f32x4Pmax, ...set(a)]),
-    ...op.end,
-  );
+  slice.push(...get(FLAGS), ...op.i32(1), ...op.i32And, ...op.ifVoid, ...acc.flatMap((a) => [...get(a), ...get(ZERO), ...v.f32x4Pmax, ...set(a)]), ...op.end);
   acc.forEach((a, q) => slice.push(...get(ROW), ...get(J), ...op.i32Add, ...get(a), ...v.storeAt(16 * q)));
   code.push(
     ...forRange(L, null, LISTS, 1, [
-      ...get(X),
-      ...get(L),
-      ...get(LIST_STRIDE),
-      ...op.i32Mul,
-      ...op.i32Add,
-      ...set(BASE),
-      ...op.i32(0),
-      ...set(CNT),
+      ...get(X), ...get(L), ...get(LIST_STRIDE), ...op.i32Mul, ...op.i32Add, ...set(BASE),
+      ...op.i32(0), ...set(CNT),
       ...forRange(Q, null, LEN, 1, gather),
-      ...get(OUT),
-      ...get(L),
-      ...get(NB),
-      ...op.i32Mul,
-      ...op.i32Add,
-      ...set(ROW),
+      ...get(OUT), ...get(L), ...get(NB), ...op.i32Mul, ...op.i32Add, ...set(ROW),
       ...forRange(J, null, NB, SPARSE_SLICE * 4, slice),
     ]),
   );
-  return {
-    name: 'sparseScan',
-    params: Array(11).fill(I32),
-    locals: [
-      [11, I32],
-      [1, F32],
-      [2 + acc.length, V128],
-    ],
-    code,
-  };
+  return { name: 'sparseScan', params: Array(11).fill(I32), locals: [[11, I32], [1, F32], [2 + acc.length, V128]], code };
 }
 
 function kernelFunctions(fma: boolean): WasmFunction[] {
-  return [
-    adamFunction(),
-    transposeFunction(),
-    sparseScanFunction(fma),
-    softplusFunction(),
-    ...elementwiseFunctions(),
-    ...latentFunctions(),
-    ...gemmFunctions(fma),
-  ];
+  return [adamFunction(), transposeFunction(), sparseScanFunction(fma), softplusFunction(), ...elementwiseFunctions(), ...latentFunctions(), ...gemmFunctions(fma)];
 }
 
 /** Each exported kernel's name and parameter types ('i' i32, 'f' f32), in module order. */
@@ -300,36 +189,11 @@ export function simdModuleBytes(sharedMemory: boolean, fma = relaxedSimdAvailabl
 }
 
 export interface SimdKernels {
-  adam(
-    p: number,
-    g: number,
-    m: number,
-    v: number,
-    outP: number,
-    outM: number,
-    outV: number,
-    bytes: number,
-    b1: number,
-    g1: number,
-    b2: number,
-    g2: number,
-    step: number,
-    epsHat: number,
-  ): void;
+  adam(p: number, g: number, m: number, v: number, outP: number, outM: number, outV: number, bytes: number,
+    b1: number, g1: number, b2: number, g2: number, step: number, epsHat: number): void;
   transpose(src: number, dst: number, rows: number, cols: number, rows4: number, cols4: number): void;
-  sparseScan(
-    x: number,
-    listStride: number,
-    elemStride: number,
-    len: number,
-    lists: number,
-    mat: number,
-    bias: number,
-    out: number,
-    n: number,
-    flags: number,
-    scratch: number,
-  ): void;
+  sparseScan(x: number, listStride: number, elemStride: number, len: number, lists: number, mat: number, bias: number, out: number,
+    n: number, flags: number, scratch: number): void;
   softplus(src: number, dst: number, bytes: number): void;
   expNonPositive(src: number, dst: number, bytes: number): void;
   gumbel(src: number, dst: number, bytes: number): void;
@@ -337,17 +201,7 @@ export interface SimdKernels {
   bernoulliGrad(z: number, x: number, dst: number, bytes: number, scale: number): void;
   rowShift(a: number, b: number, dst: number, rows: number, k: number, scale: number): void;
   rowNormalize(e: number, dst: number, rows: number, k: number): void;
-  latentGrad(
-    e: number,
-    dy: number,
-    y: number,
-    logits: number,
-    dst: number,
-    rows: number,
-    k: number,
-    invTau: number,
-    klWeight: number,
-  ): void;
+  latentGrad(e: number, dy: number, y: number, logits: number, dst: number, rows: number, k: number, invTau: number, klWeight: number): void;
   /** The gemm kernels by name (gemm_kernels.ts). */
   [gemm: `gemm_${string}`]: GemmKernel;
 }

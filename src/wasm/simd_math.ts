@@ -32,18 +32,7 @@ export function expNonPositive(f: Constant, t: number, out: number, [n, r, p]: n
   code.push(...get(t), ...f(-87.3), ...v.f32x4Pmax, ...set(t));
   // n = round(t / ln2); r = t - n ln2 in two parts (ln2 = 0.693359375 - 2.12194440e-4)
   code.push(...get(t), ...f(Math.LOG2E), ...v.f32x4Mul, ...v.f32x4Nearest, ...set(n));
-  code.push(
-    ...get(t),
-    ...get(n),
-    ...f(0.693359375),
-    ...v.f32x4Mul,
-    ...v.f32x4Sub,
-    ...get(n),
-    ...f(-2.1219444e-4),
-    ...v.f32x4Mul,
-    ...v.f32x4Sub,
-    ...set(r),
-  );
+  code.push(...get(t), ...get(n), ...f(0.693359375), ...v.f32x4Mul, ...v.f32x4Sub, ...get(n), ...f(-2.1219444e-4), ...v.f32x4Mul, ...v.f32x4Sub, ...set(r));
   // e^r = 1 + r + r^2 p(r)
   code.push(...horner(f, p, r, [1.98756915e-4, 1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1]));
   code.push(...get(p), ...get(r), ...get(r), ...v.f32x4Mul, ...v.f32x4Mul, ...get(r), ...v.f32x4Add, ...f(1), ...v.f32x4Add, ...set(p));

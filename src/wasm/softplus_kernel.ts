@@ -40,27 +40,8 @@ export function softplusFunction(): WasmFunction {
     body.push(...get(S), ...get(S), ...v.f32x4Mul, ...set(W));
     body.push(...horner(f, P, W, [1 / 15, 1 / 13, 1 / 11, 1 / 9, 1 / 7, 1 / 5, 1 / 3, 1]));
     body.push(...get(DST), ...get(I), ...op.i32Add);
-    body.push(
-      ...get(Z),
-      ...f(0),
-      ...v.f32x4Pmax,
-      ...get(P),
-      ...get(S),
-      ...f(2),
-      ...v.f32x4Mul,
-      ...v.f32x4Mul,
-      ...v.f32x4Add,
-      ...v.storeAt(16 * u),
-    );
+    body.push(...get(Z), ...f(0), ...v.f32x4Pmax, ...get(P), ...get(S), ...f(2), ...v.f32x4Mul, ...v.f32x4Mul, ...v.f32x4Add, ...v.storeAt(16 * u));
   }
   const code = [...constants.setup(), ...forRange(I, null, BYTES, 16 * SOFTPLUS_UNROLL, body)];
-  return {
-    name: 'softplus',
-    params: [I32, I32, I32],
-    locals: [
-      [1, I32],
-      [LOCALS * SOFTPLUS_UNROLL + constants.count, V128],
-    ],
-    code,
-  };
+  return { name: 'softplus', params: [I32, I32, I32], locals: [[1, I32], [LOCALS * SOFTPLUS_UNROLL + constants.count, V128]], code };
 }
