@@ -171,8 +171,12 @@ async function readOptimizer(dir: string): Promise<NamedTensor[] | null> {
 }
 
 /** The names of the model's weights that hold NaN or +-Infinity. */
-function nonFiniteWeights(vae: tf.LayersModel): string[] {
-  return vae.weights.filter((w) => tf.tidy(() => !tf.all(tf.isFinite(w.read())).dataSync()[0])).map((w) => w.originalName);
+async function nonFiniteWeights(vae: tf.LayersModel): Promise<string[]> {
+  // One flag per weight, read back once (asynchronously: webgpu has no synchronous read in Node).
+  const flags = tf.tidy(() => tf.stack(vae.weights.map((w) => tf.all(tf.isFinite(w.read())))));
+  const finite = await flags.data();
+  flags.dispose();
+  return vae.weights.filter((_, i) => !finite[i]).map((w) => w.originalName);
 }
 
 /**
@@ -195,7 +199,7 @@ export async function loadCheckpoint(
       message.startsWith(dir) ? message : `${path.join(dir, MODEL_JSON)}: cannot be loaded (${message}); the checkpoint is corrupt`,
     );
   }
-  const bad = options.allowNonFinite ? [] : nonFiniteWeights(vae);
+  const bad = options.allowNonFinite ? [] : await nonFiniteWeights(vae);
   if (bad.length > 0) {
     vae.dispose();
     throw new CheckpointError(
@@ -209,6 +213,8 @@ export async function loadCheckpoint(
     throw new CheckpointError(`${path.join(dir, MODEL_JSON)}: ${(error as Error).message}`);
   }
   model.sampler.noiseState = state.noise;
+  // Loading wrote tau's weight behind the layer: refresh its host copy (an async read, so the getter works on webgpu).
+  await model.sampler.getTemperature();
   return { dir, model, state, optimizerWeights: await readOptimizer(dir) };
 }
 
