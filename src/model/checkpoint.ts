@@ -83,6 +83,8 @@ export class CheckpointError extends Error {
 async function writeOptimizer(dir: string, optimizer: tf.Optimizer): Promise<void> {
   const weights = await optimizer.getWeights();
   const { data, specs } = await tf.io.encodeWeights(weights);
+  // getWeights makes a new scalar for the step count each call (the moments are the optimizer's own): free it.
+  weights[0].tensor.dispose();
   const file: OptimizerFile = { className: optimizer.getClassName(), config: optimizer.getConfig(), weights: specs };
   const bytes = Array.isArray(data) ? Buffer.concat(data.map((d) => Buffer.from(d))) : Buffer.from(data);
   await fs.promises.writeFile(path.join(dir, OPTIMIZER_BIN), bytes);
