@@ -14,6 +14,7 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
+import { selectBackend } from '../src/backend.js';
 import { GumbelSoftmax } from '../src/layers/gumbel_softmax.js';
 import type { VaeConfig } from '../src/model/config.js';
 import { fastGradients } from '../src/model/fast_step.js';
@@ -183,4 +184,18 @@ test('the GumbelSoftmax layer on webgpu: samples, gradients and temperature as o
   const chi2 = counts.reduce((a, c, i) => a + (c - (rows * Math.exp(base[i])) / z) ** 2 / ((rows * Math.exp(base[i])) / z), 0);
   t.diagnostic(`argmax counts ${counts.join(', ')}; chi-square ${chi2.toFixed(2)} (3 d.o.f., p = 0.001 at 16.27)`);
   assert.ok(chi2 < 16.27, `argmax frequencies ${counts} do not follow softmax(logits): chi-square ${chi2.toFixed(2)}`);
+});
+
+test('auto keeps to wasm when the only WebGPU adapter is a software one, and takes webgpu on a GPU', async (t) => {
+  if (!(await useWebGpu(t))) return;
+  const forced = await selectBackend('webgpu');
+  const software = /software/.test(forced.detail);
+  const auto = await selectBackend('auto');
+  t.diagnostic(`webgpu adapter: ${forced.detail}; auto chose ${auto.name}`);
+  if (software) {
+    assert.equal(auto.name, 'wasm');
+    assert.match(auto.skipped.find((s) => s.name === 'webgpu')?.reason ?? '', /software/);
+  } else {
+    assert.equal(auto.name, 'webgpu');
+  }
 });

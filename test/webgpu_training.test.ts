@@ -20,6 +20,7 @@ import { loadCheckpoint } from '../src/model/checkpoint.js';
 import { makeTrainConfig } from '../src/model/config.js';
 import { evaluateVae } from '../src/model/evaluate.js';
 import { train } from '../src/model/trainer.js';
+import type { CategoricalVae } from '../src/model/vae.js';
 import { useWebGpu } from './helpers/webgpu.js';
 
 const EVAL_TOL = 1e-3;
@@ -36,6 +37,12 @@ const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'catvae-webgpu-'));
 let data: Dataset | null = null;
 const dataset = async () => (data ??= await loadDataset({ trainSize: 2000, validationSize: 200, testSize: 200 }));
 
+/** The decoder model holds its own reference to the VAE's decoder layers: disposing the VAE alone leaves them. */
+function disposeModel(model: CategoricalVae): void {
+  model.vae.dispose();
+  model.decoder.dispose();
+}
+
 async function run(backend: 'wasm' | 'webgpu', steps: number, counts?: number[]): Promise<{ dir: string; valNegElbo: number }> {
   await selectBackend(backend);
   const dir = tmp();
@@ -48,16 +55,17 @@ async function run(backend: 'wasm' | 'webgpu', steps: number, counts?: number[])
     hooks: counts ? [{ onLog: () => void counts.push(tf.memory().numTensors) }] : [],
   });
   assert.equal(result.status, 'completed', result.message ?? '');
-  result.model.vae.dispose();
+  disposeModel(result.model);
   return { dir, valNegElbo: result.state.history.at(-1)!.val_neg_elbo! };
 }
 
 async function evaluateOn(backend: 'wasm' | 'webgpu', dir: string): Promise<number> {
   await selectBackend(backend);
-  const { model } = await loadCheckpoint(dir);
+  const { model, optimizerWeights } = await loadCheckpoint(dir);
   const test = (await dataset()).test;
   const result = await evaluateVae(model, binarizeSet(test, 'fixed', 1234), test.count, { iwSamples: 0 });
-  model.vae.dispose();
+  disposeModel(model);
+  tf.dispose(optimizerWeights?.map((w) => w.tensor));
   return result.neg_elbo;
 }
 

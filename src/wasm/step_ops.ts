@@ -181,7 +181,8 @@ export function registerStepKernels(): void {
 function hasKernel(name: string, needsSimd = false): boolean {
   if (tf.getKernel(name, tf.getBackend()) == null) return false;
   const wasm = (tf.backend() as unknown as { wasm?: object }).wasm;
-  return !needsSimd || (wasm != null && simdKernelsFor(wasm) != null);
+  // The SIMD condition is wasm's; another backend's registered kernel (webgpu's WGSL) always runs.
+  return !needsSimd || wasm == null || simdKernelsFor(wasm) != null;
 }
 
 /** y = softmax((logits + g) / tau) over rows of `categories`, for logits and noise of the same shape. */
