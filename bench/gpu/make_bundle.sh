@@ -6,7 +6,8 @@
 # (a copy of the device kit's make_bundle.sh: it packs bench/gpu/gpu_check.sh and torch_cuda_peer.py from beside it)
 set -euo pipefail
 ROOT=$(pwd); KIT=$(cd "$(dirname "$0")" && pwd); DEV=$ROOT/.device
-grep -qxF '/.device/' .git/info/exclude 2>/dev/null || echo '/.device/' >> .git/info/exclude
+EXCLUDE=$(git rev-parse --git-path info/exclude); mkdir -p "$(dirname "$EXCLUDE")"   # a worktree's .git is a file
+grep -qxF '/.device/' "$EXCLUDE" 2>/dev/null || echo '/.device/' >> "$EXCLUDE"
 rm -rf "$DEV" && mkdir -p "$DEV/gl"
 TMP=$(mktemp -d); git clone -q "$ROOT" "$TMP/catvae"
 # uncommitted work too: copy the working tree's tracked and untracked (not ignored) files over the clone
