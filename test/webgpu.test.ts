@@ -158,6 +158,9 @@ async function layerSampleAndGradient(backend: string, logits: Float32Array, row
   const dLogits = tf.grad(f)(x);
   const out = { y: (await y.data()) as Float32Array, grad: (await dLogits.data()) as Float32Array, tau: layer.temperature };
   layer.setTemperature(0.25);
+  // A GPU op on the weight (as loadCheckpoint's finiteness check) moves it to the GPU, and tfjs drops its host
+  // copy: the getter must not need a read.
+  tf.dispose(tf.tidy(() => tf.all(tf.isFinite(layer.weights[0].read()))));
   const tauAfter = [layer.temperature, await layer.getTemperature()];
   tf.dispose([x, w, y, dLogits]);
   return { ...out, tauAfter };

@@ -84,7 +84,7 @@ const cases: Array<[string, () => tf.Tensor]> = [
     'Gumbel noise',
     () => {
       const u = Float32Array.from(values(4, ROWS * K, 0.5), (v) => v + 0.5);
-      u.set([2 ** -24, 1 - 2 ** -24, 0.5], 0);
+      u.set([2 ** -24, 0.5, 0.9, 0.95, 0.96, 0.99, 0.999, ...Array.from({ length: 20 }, (_, i) => 1 - (i + 1) * 2 ** -24)], 0);
       return tf.engine().runKernel(GUMBEL_NOISE_KERNEL, { u: tf.tensor1d(u) }, {}) as tf.Tensor;
     },
   ],
@@ -102,7 +102,7 @@ for (const [name, op] of cases) {
       registerWebGpuKernels();
       const out = tf.tidy(op);
       const u = Float32Array.from(values(4, ROWS * K, 0.5), (v) => v + 0.5);
-      u.set([2 ** -24, 1 - 2 ** -24, 0.5], 0);
+      u.set([2 ** -24, 0.5, 0.9, 0.95, 0.96, 0.99, 0.999, ...Array.from({ length: 20 }, (_, i) => 1 - (i + 1) * 2 ** -24)], 0);
       const got = (await out.data()) as Float32Array;
       out.dispose();
       const want = Array.from(u, (v) => -Math.log(-Math.log(v)));
@@ -124,6 +124,9 @@ test('WGSL Adam matches the reference update, subnormal moments flushed to zero'
   m[0] = 1e-39; // subnormal, and stays below FLT_MIN after beta1 * m
   v[0] = 1e-39;
   gradient[0] = 0;
+  // A zero second moment with a non-zero first: the update is step * m / epsHat, where epsilon matters.
+  gradient[1] = 0;
+  v[1] = 0;
   const attrs: AdamAttrs = {
     learningRate: 1e-3,
     beta1: 0.9,

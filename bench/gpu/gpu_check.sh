@@ -16,7 +16,7 @@ if ! command -v node >/dev/null; then
 fi
 ICD=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json; [ -f $ICD ] && export VK_DRIVER_FILES=$ICD
 WORK=${CATVAE_GPU_WORK:-/tmp}
-rm -rf "$WORK/catvae" && tar -xJf "$DEV/catvae.tar.xz" -C "$WORK" && cd "$WORK/catvae" || exit 1
+mkdir -p "$WORK" && rm -rf "$WORK/catvae" && tar -xJf "$DEV/catvae.tar.xz" -C "$WORK" && cd "$WORK/catvae" || exit 1
 say "node $(node -v); $(nvidia-smi -L 2>&1 | head -1); Vulkan ICD: ${VK_DRIVER_FILES:-system default}; quick=$QUICK"
 stage() { local name=$1 t=$2; shift 2; say "start $name"; timeout -s INT -k 10 "$t" "$@" >"$OUT/$name.txt" 2>&1; say "end $name rc=$?"; tail -3 "$OUT/$name.txt" | tee -a "$OUT/log.txt"; }
 q() { [ "$QUICK" = 1 ] && echo "$1" || echo "$2"; }
