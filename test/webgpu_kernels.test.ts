@@ -116,9 +116,8 @@ for (const [name, op] of cases) {
   });
 }
 
-test('WGSL Adam matches the reference update, subnormal moments flushed to zero', async (t) => {
-  if (!(await useWebGpu(t))) return;
-  registerWebGpuKernels();
+/** Adam's three results on webgpu for the inputs below; `share` keeps a second tensor on the value's data. */
+async function adamOnWebGpu(mode: 'in place' | 'programs' | 'shared value') {
   const n = 5000;
   const [value, gradient, m, v] = [values(5, n, 1), values(6, n, 0.1), values(7, n, 0.01), Float32Array.from(values(8, n, 1e-4), Math.abs)];
   m[0] = 1e-39; // subnormal, and stays below FLT_MIN after beta1 * m
@@ -136,17 +135,39 @@ test('WGSL Adam matches the reference update, subnormal moments flushed to zero'
     biasCorrection2: 1 - 0.999 ** 3,
   };
   const inputs = { value: tf.tensor1d(value), gradient: tf.tensor1d(gradient), m: tf.tensor1d(m), v: tf.tensor1d(v) };
+  const alias = mode === 'shared value' ? tf.reshape(inputs.value, [n, 1]) : null;
+  if (mode === 'programs') process.env.CATVAE_WEBGPU_ADAM = 'programs';
+  // Read once on the GPU first: tfjs then caches a host copy, which an in-place write must drop.
+  const touched = [inputs.value, inputs.m, inputs.v].map((x) => tf.add(x, 0));
+  await Promise.all(touched.map((x) => x.data()));
+  tf.dispose(touched);
+  await Promise.all([inputs.value, inputs.m, inputs.v].map((x) => x.data()));
   const outs = tf.engine().runKernel(ADAM_KERNEL, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
+  delete process.env.CATVAE_WEBGPU_ADAM;
   const got = await Promise.all(outs.map((o) => o.data()));
   const want = [new Float32Array(n), new Float32Array(n), new Float32Array(n)];
   adamUpdate(value, gradient, m, v, want[0], want[1], want[2], attrs);
-  const errors = got.map((g, i) => relativeError(g, want[i]));
-  t.diagnostic(`rel. error value ${errors[0].toExponential(2)}, m ${errors[1].toExponential(2)}, v ${errors[2].toExponential(2)}`);
-  errors.forEach((e, i) => assert.ok(e <= TOL, `output ${i}: rel. error ${e}`));
-  assert.equal(got[1][0], 0, 'subnormal m flushed');
-  assert.equal(got[2][0], 0, 'subnormal v flushed');
-  tf.dispose([...Object.values(inputs), ...outs]);
-});
+  const inPlace = outs[0].dataId === inputs.value.dataId;
+  const aliasUnchanged = alias ? relativeError(await alias.data(), value) === 0 : null;
+  tf.dispose([...Object.values(inputs), ...outs, ...(alias ? [alias] : [])]);
+  return { errors: got.map((g, i) => relativeError(g, want[i])), flushed: [got[1][0], got[2][0]], inPlace, aliasUnchanged };
+}
+
+for (const mode of ['in place', 'programs', 'shared value'] as const) {
+  test(`WGSL Adam (${mode}) matches the reference update, subnormal moments flushed to zero`, async (t) => {
+    if (!(await useWebGpu(t))) return;
+    registerWebGpuKernels();
+    const before = tf.memory().numTensors;
+    const r = await adamOnWebGpu(mode);
+    t.diagnostic(`rel. error value ${r.errors[0].toExponential(2)}, m ${r.errors[1].toExponential(2)}, v ${r.errors[2].toExponential(2)}`);
+    r.errors.forEach((e, i) => assert.ok(e <= TOL, `output ${i}: rel. error ${e}`));
+    assert.deepEqual(r.flushed, [0, 0], 'subnormal m and v flushed');
+    // In place (one dispatch) only when no other tensor shares the data; a shared value is left as it was.
+    assert.equal(r.inPlace, mode === 'in place');
+    if (mode === 'shared value') assert.equal(r.aliasUnchanged, true, 'the tensor sharing the value was not written');
+    assert.equal(tf.memory().numTensors, before, 'tensors left');
+  });
+}
 
 test('the kernels take the same inputs as the wasm ones and refuse mismatched ones in one line', async (t) => {
   if (!(await useWebGpu(t))) return;

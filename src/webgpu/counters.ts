@@ -5,6 +5,7 @@
  * tfjs-backend-webgpu instance's methods; `stop()` puts them back.
  */
 import * as tf from '@tensorflow/tfjs';
+import { inPlaceDispatches } from './adam_in_place.js';
 
 export interface WebGpuCounts {
   dispatches: number;
@@ -56,12 +57,33 @@ export function countWebGpuWork(): { counts: WebGpuCounts; reset(): void; stop()
       return original.apply(this, args);
     };
   }
+  // catvae's own passes (in-place Adam) bypass recordAndSubmit: counted at the source, added here.
+  let ownBase = inPlaceDispatches.count;
+  let ownAtStop: number | null = null;
+  const own = () => (ownAtStop ?? inPlaceDispatches.count) - ownBase;
+  const raw = counts;
+  const view: WebGpuCounts = {
+    get dispatches() {
+      return raw.dispatches + own();
+    },
+    get reads() {
+      return raw.reads;
+    },
+    get uploads() {
+      return raw.uploads;
+    },
+    get submits() {
+      return raw.submits;
+    },
+  };
   return {
-    counts,
+    counts: view,
     reset() {
-      counts.dispatches = counts.reads = counts.uploads = counts.submits = 0;
+      raw.dispatches = raw.reads = raw.uploads = raw.submits = 0;
+      ownBase = inPlaceDispatches.count;
     },
     stop() {
+      ownAtStop = inPlaceDispatches.count;
       for (const [method, own] of saved) {
         if (own === undefined) delete backend[method];
         else backend[method] = own;

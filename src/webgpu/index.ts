@@ -12,6 +12,7 @@ import * as tf from '@tensorflow/tfjs';
 import { GUMBEL_NOISE_KERNEL } from '../layers/gumbel_noise.js';
 import { ADAM_KERNEL, type AdamAttrs } from '../wasm/adam.js';
 import { BERNOULLI_GRADIENT_KERNEL, LATENT_GRADIENT_KERNEL, RELAXED_SOFTMAX_KERNEL, RELU_GRADIENT_KERNEL } from '../wasm/step_ops.js';
+import { adamInPlace, type WebGpuBackendInternals } from './adam_in_place.js';
 import {
   adamProgram,
   bernoulliGradientProgram,
@@ -83,6 +84,10 @@ function adam({ inputs, attrs, backend }: KernelArgs): tf.TensorInfo[] {
   const a = attrs as unknown as AdamAttrs;
   const root2 = Math.sqrt(a.biasCorrection2);
   const uniforms = [a.beta1, 1 - a.beta1, a.beta2, 1 - a.beta2, (a.learningRate * root2) / a.biasCorrection1, a.epsilon * root2].map(f32);
+  if (!webGpuInPlaceAdamDisabled()) {
+    const done = adamInPlace(backend as unknown as WebGpuBackendInternals, { value, gradient, m, v }, a);
+    if (done) return done;
+  }
   const all = [value, gradient, m, v];
   return (['value', 'm', 'v'] as const).map((output) => run(backend, adamProgram(value.shape, output), all, uniforms));
 }
@@ -97,6 +102,11 @@ const KERNELS: Record<string, tf.KernelFunc> = {
 };
 
 export const WEBGPU_KERNEL_NAMES: readonly string[] = Object.keys(KERNELS);
+
+/** CATVAE_WEBGPU_ADAM=programs: Adam as three tfjs programs per variable instead of one in-place pass. */
+function webGpuInPlaceAdamDisabled(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env.CATVAE_WEBGPU_ADAM === 'programs';
+}
 
 /** Whether CATVAE_WEBGPU_KERNELS asks for the plain tfjs ops instead. */
 export function webGpuKernelsDisabled(env: NodeJS.ProcessEnv = process.env): boolean {
