@@ -13,6 +13,7 @@ import { GUMBEL_NOISE_KERNEL } from '../src/layers/gumbel_noise.js';
 import { Rng } from '../src/random.js';
 import { ADAM_KERNEL, adamUpdate, type AdamAttrs } from '../src/wasm/adam.js';
 import { bernoulliGradient, latentGradient, relaxedSoftmax, reluGradient } from '../src/wasm/step_ops.js';
+import { countWebGpuWork } from '../src/webgpu/counters.js';
 import { registerWebGpuKernels, unregisterWebGpuKernels } from '../src/webgpu/index.js';
 import { useWebGpu } from './helpers/webgpu.js';
 
@@ -38,10 +39,14 @@ function relativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 /** The op's result on webgpu with the kernels, webgpu without them (plain tfjs ops), and cpu. */
-async function threeWays(op: () => tf.Tensor): Promise<{ kernel: Float32Array; plain: Float32Array; cpu: Float32Array }> {
+async function threeWays(op: () => tf.Tensor) {
+  const dispatches: number[] = [];
   const run = async (backend: string) => {
     await tf.setBackend(backend);
+    const counter = backend === 'webgpu' ? countWebGpuWork() : null;
     const out = tf.tidy(op);
+    counter?.stop();
+    if (counter) dispatches.push(counter.counts.dispatches);
     const data = (await out.data()) as Float32Array;
     out.dispose();
     return data;
@@ -53,7 +58,7 @@ async function threeWays(op: () => tf.Tensor): Promise<{ kernel: Float32Array; p
   registerWebGpuKernels();
   const cpu = await run('cpu');
   await tf.setBackend('webgpu');
-  return { kernel, plain, cpu };
+  return { kernel, plain, cpu, dispatches: { kernel: dispatches[0], plain: dispatches[1] } };
 }
 
 const logits = values(1, ROWS * K, 8);
@@ -113,6 +118,12 @@ for (const [name, op] of cases) {
     const [vsPlain, vsCpu] = [relativeError(r.kernel, r.plain), relativeError(r.kernel, r.cpu)];
     t.diagnostic(`rel. error vs plain webgpu ${vsPlain.toExponential(2)}, vs cpu ${vsCpu.toExponential(2)}`);
     assert.ok(vsPlain <= TOL && vsCpu <= TOL, `${name}: ${vsPlain} vs plain, ${vsCpu} vs cpu (> ${TOL})`);
+    // The op really takes the kernel (an op whose guard refuses webgpu would compare the plain ops with themselves).
+    t.diagnostic(`dispatches: ${r.dispatches.kernel} with the kernel, ${r.dispatches.plain} without`);
+    assert.ok(
+      r.dispatches.kernel < r.dispatches.plain,
+      `${name}: ${r.dispatches.kernel} dispatches with the kernel, ${r.dispatches.plain} without`,
+    );
   });
 }
 
