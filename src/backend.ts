@@ -128,7 +128,10 @@ async function loadTensorflowGpu(): Promise<LoadedBackend> {
 /** Experimental: tfjs-backend-webgpu on Dawn (npm 'webgpu'), both opt-in installs. */
 async function loadWebGpu(forced: boolean): Promise<LoadedBackend> {
   try {
-    return { tfName: 'webgpu', detail: await loadWebGpuBackend(undefined, { allowSoftware: forced }) };
+    const detail = await loadWebGpuBackend(undefined, { allowSoftware: forced });
+    // catvae's WGSL kernels for the step's fused ops and Adam (src/webgpu).
+    const kernels = (await import('./webgpu/index.js')).registerWebGpuKernels();
+    return { tfName: 'webgpu', detail: kernels > 0 ? detail : `${detail}; catvae's WGSL kernels off (CATVAE_WEBGPU_KERNELS=0)` };
   } catch (error) {
     if (error instanceof WebGpuUnavailable) throw new BackendUnavailable('webgpu', error.reason, error.fix);
     throw error;

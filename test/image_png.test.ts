@@ -32,7 +32,7 @@ test('unitToUint8: [0,1] to 0..255, rounded, clamped, NaN to 0', () => {
   );
 });
 
-test('tensors [h,w], [h,w,1], [h,w,3] in [0,1] encode to the expected pixels', () => {
+test('tensors [h,w], [h,w,1], [h,w,3] in [0,1] encode to the expected pixels', async () => {
   const values = [0, 0.25, 0.5, 1, 1.2, -0.1];
   const expected = [0, 64, 128, 255, 255, 0];
   for (const shape of [
@@ -40,7 +40,7 @@ test('tensors [h,w], [h,w,1], [h,w,3] in [0,1] encode to the expected pixels', (
     [2, 3, 1],
   ]) {
     const t = tf.tensor(values, shape);
-    const back = decodePng(encodePng(t));
+    const back = decodePng(await encodePng(t));
     assert.deepEqual(back, { pixels: Uint8Array.from(expected), height: 2, width: 3, channels: 1 }, `shape [${shape}]`);
     assert.equal(t.isDisposed, false, 'the caller keeps its tensor');
     t.dispose();
@@ -51,7 +51,7 @@ test('tensors [h,w], [h,w,1], [h,w,3] in [0,1] encode to the expected pixels', (
       [0, 1, 0],
     ],
   ]);
-  assert.deepEqual(decodePng(encodePng(rgb)), { pixels: Uint8Array.from([255, 0, 0, 0, 255, 0]), height: 1, width: 2, channels: 3 });
+  assert.deepEqual(decodePng(await encodePng(rgb)), { pixels: Uint8Array.from([255, 0, 0, 0, 255, 0]), height: 1, width: 2, channels: 3 });
   rgb.dispose();
 });
 
@@ -65,13 +65,13 @@ test('bad shapes and buffers are refused with one line', () => {
   tf.dispose([t4, rgba]);
 });
 
-test('batches: [n,h,w] and [n,h,w,3] tensors', () => {
+test('batches: [n,h,w] and [n,h,w,3] tensors', async () => {
   const t = tf.ones([4, 2, 3]);
-  const batch = tensorToImageBatch(t);
+  const batch = await tensorToImageBatch(t);
   assert.deepEqual([batch.count, batch.height, batch.width, batch.channels, batch.pixels.length], [4, 2, 3, 1, 24]);
   assert.ok(batch.pixels.every((p) => p === 255));
   const rgb = tf.zeros([2, 2, 2, 3]);
-  assert.equal(tensorToImageBatch(rgb).channels, 3);
+  assert.equal((await tensorToImageBatch(rgb)).channels, 3);
   assert.throws(() => tensorToImageBatch(tf.zeros([2, 2])), /expected a tensor \[n, h, w\]/);
   assert.throws(() => tensorToPixelImage(tf.zeros([2])), /expected a tensor \[h, w\]/);
   tf.dispose([t, rgb]);

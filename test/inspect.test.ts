@@ -166,7 +166,7 @@ test('the history table keeps its first and last rows when long; the sparkline f
   const checkpoint = await loadCheckpoint(run);
   const base = checkpoint.state.history[0];
   checkpoint.state.history = Array.from({ length: 50 }, (_, i) => ({ ...base, epoch: i, step: 4 * (i + 1), val_neg_elbo: 500 - i }));
-  const report = buildReport(run, [{ role: 'latest', checkpoint }]);
+  const report = await buildReport(run, [{ role: 'latest', checkpoint }]);
   const text = renderReport(report, { historyRows: 8, width: 60 });
   const table = text.slice(text.indexOf('history'), text.indexOf('best'));
   const epochs = [...table.matchAll(/^ +(\d+) +\d+ /gm)].map((m) => Number(m[1]));

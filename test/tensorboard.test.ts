@@ -34,7 +34,7 @@ test('the first record is file_version "brain.Event:2", on disk as soon as the w
   writer.close();
 });
 
-test('scalars, image, histogram and text read back exactly as written', () => {
+test('scalars, image, histogram and text read back exactly as written', async () => {
   let now = 1000;
   const writer = new SummaryWriter(tmp(), { ...noTimer, clock: () => (now += 0.5) });
   writer.scalar('loss/train', 0.25, 0);
@@ -45,12 +45,12 @@ test('scalars, image, histogram and text read back exactly as written', () => {
   const pixels = Uint8Array.from({ length: 4 * 6 }, (_, i) => i * 10);
   writer.image('gray', { pixels, height: 4, width: 6, channels: 1 }, 4);
   const rgbTensor = tf.tensor3d([[[1, 0, 0.5]], [[0, 1, 0.25]]]); // [2, 1, 3]
-  writer.image('rgb', rgbTensor, 5);
+  await writer.image('rgb', rgbTensor, 5);
   rgbTensor.dispose();
 
   const values = Float32Array.from({ length: 1000 }, (_, i) => Math.sin(i));
   const valuesTensor = tf.tensor1d(values);
-  const returned = writer.histogram('weights', valuesTensor, 6, 20);
+  const returned = await writer.histogram('weights', valuesTensor, 6, 20);
   valuesTensor.dispose();
   writer.text('notes', '# Run\n*tau* = 0.5', 7);
   writer.close();

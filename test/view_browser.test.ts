@@ -121,7 +121,7 @@ test("the page's code, q(z|x) and sampled codes for test digit 0 equal Node's on
   const { latentVars: n, categories: k } = checkpoint.model.config;
   const x = tf.tensor2d(digit0, [1, digit0.length]);
   const logits = encode(checkpoint.model, x);
-  const code = codeIndices(codesOf(logits, 'argmax'));
+  const code = await codeIndices(codesOf(logits, 'argmax'));
   const probs = tf.tidy(() => tf.softmax(logits).dataSync());
   assert.deepEqual(s.baseCode, Array.from(code), 'argmax code of test digit 0');
   assert.deepEqual(s.code, s.baseCode);
@@ -157,7 +157,7 @@ test("the page's code, q(z|x) and sampled codes for test digit 0 equal Node's on
 test("the traversal decodes equal Node's", { skip }, async () => {
   const { latentVars: n, categories: k, inputDim: d } = checkpoint.model.config;
   const x = tf.tensor2d(digit0, [1, d]);
-  const all = traverseCodes(checkpoint.model, x);
+  const all = await traverseCodes(checkpoint.model, x);
   const node = all.dataSync();
   tf.dispose([x, all]);
   for (const v of [0, n - 1]) {
@@ -257,8 +257,9 @@ test('the static export works from a plain static server, computes the same code
     });
     const code = await other.evaluate(() => (globalThis as unknown as { catvaeView: Handle }).catvaeView.baseCode);
     const x = tf.tensor2d(digit0, [1, digit0.length]);
-    const node = tf.tidy(() => Array.from(codeIndices(codesOf(encode(checkpoint.model, x), 'argmax'))));
-    x.dispose();
+    const codes = tf.tidy(() => codesOf(encode(checkpoint.model, x), 'argmax'));
+    const node = Array.from(await codeIndices(codes));
+    tf.dispose([x, codes]);
     assert.deepEqual(code, node);
 
     // A finger stroke (real touch events through the DevTools protocol) draws too.
@@ -291,7 +292,7 @@ test("every tfjs backend of the page computes Node's code and q(z|x) for test di
   const { latentVars: n, categories: k, inputDim: d } = checkpoint.model.config;
   const x = tf.tensor2d(digit0, [1, d]);
   const logits = encode(checkpoint.model, x);
-  const code = Array.from(codeIndices(codesOf(logits, 'argmax')));
+  const code = Array.from(await codeIndices(codesOf(logits, 'argmax')));
   const probs = tf.tidy(() => tf.softmax(logits).dataSync());
   tf.dispose([x, logits]);
   for (const backend of ['webgpu', 'webgl', 'cpu']) {

@@ -30,7 +30,7 @@ async function argmaxCodes(
     const b = Math.min(batchSize, count - start);
     const x = tf.tensor2d(images.subarray(start * dim, (start + b) * dim), [b, dim]);
     const codes = tf.tidy(() => codesOf(encode(model, x), 'argmax'));
-    out.set(codeIndices(codes), start * n);
+    out.set(await codeIndices(codes), start * n);
     tf.dispose([x, codes]);
     onProgress(start + b);
     // Lets a progress write or Ctrl-C through between batches.

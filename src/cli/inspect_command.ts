@@ -56,7 +56,7 @@ export async function inspectCommand(argv?: string[]): Promise<number> {
   process.stderr.write(`${backend.summary}\n`);
   const loaded: Array<{ role: CheckpointRole; checkpoint: LoadedCheckpoint }> = [];
   for (const { role, dir } of dirs) loaded.push({ role, checkpoint: await loadCheckpoint(dir, 'latest', { allowNonFinite: true }) });
-  const report = buildReport(location, loaded);
+  const report = await buildReport(location, loaded);
 
   if (args.json) process.stdout.write(`${JSON.stringify(report)}\n`);
   else process.stdout.write(`${renderReport(report, { historyRows: args['history-rows'], width: process.stdout.columns || 100 })}\n`);

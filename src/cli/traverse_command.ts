@@ -55,12 +55,9 @@ export async function traverseCommand(argv?: string[]): Promise<number> {
   for (const index of indices) {
     const pixels = digits.images.subarray(index * dim, (index + 1) * dim);
     const x = tf.tensor2d(pixels, [1, dim]);
-    const [grid, recon, argmax] = tf.tidy(() => [
-      traverseCodes(model, x),
-      reconstruct(model, x, 'argmax'),
-      codesOf(encode(model, x), 'argmax'),
-    ]);
-    const code = codeIndices(argmax as tf.Tensor3D);
+    const grid = await traverseCodes(model, x);
+    const [recon, argmax] = tf.tidy(() => [reconstruct(model, x, 'argmax'), codesOf(encode(model, x), 'argmax')]);
+    const code = await codeIndices(argmax as tf.Tensor3D);
     panels.push({
       digit: toBatch([...pixels, ...(await recon.data())], 2, rows, cols),
       grid: toBatch(await grid.data(), n * k, rows, cols),

@@ -73,23 +73,32 @@ function channelsOf(size: number, what: string, shape: number[]): Channels {
   throw new Error(`${what}: last dimension must be 1 or 3 channels, got shape [${shape}]`);
 }
 
-/**
- * A tensor [h, w], [h, w, 1] or [h, w, 3] with values in [0, 1] (clamped) as
- * bytes. Reads with dataSync, which every backend supports; the tensor is not disposed.
- */
-export function tensorToPixelImage(tensor: tf.Tensor, what = 'image'): PixelImage {
+/** The layout of an image tensor [h, w] / [h, w, 1] / [h, w, 3]; throws one line when it is not one. */
+function pixelImageLayout(tensor: tf.Tensor, what: string): Omit<PixelImage, 'pixels'> {
   const shape = tensor.shape as number[];
   if (shape.length !== 2 && shape.length !== 3) throw new Error(`${what}: expected a tensor [h, w] or [h, w, c], got shape [${shape}]`);
   const channels = shape.length === 2 ? 1 : channelsOf(shape[2], what, shape);
-  return checkPixelImage({ pixels: unitToUint8(tensor.dataSync()), height: shape[0], width: shape[1], channels }, what);
+  return { height: shape[0], width: shape[1], channels };
 }
 
-/** A tensor [n, h, w], [n, h, w, 1] or [n, h, w, 3] with values in [0, 1] as a batch of bytes. */
-export function tensorToImageBatch(tensor: tf.Tensor, what = 'images'): ImageBatch {
+/**
+ * A tensor [h, w], [h, w, 1] or [h, w, 3] with values in [0, 1] (clamped) as
+ * bytes; the tensor is not disposed. The read is asynchronous (webgpu in Node
+ * has no synchronous read); a wrong shape throws at once, before any read.
+ */
+export function tensorToPixelImage(tensor: tf.Tensor, what = 'image'): Promise<PixelImage> {
+  const layout = pixelImageLayout(tensor, what);
+  return tensor.data().then((values) => checkPixelImage({ pixels: unitToUint8(values), ...layout }, what));
+}
+
+/** A tensor [n, h, w], [n, h, w, 1] or [n, h, w, 3] with values in [0, 1] as a batch of bytes (read like tensorToPixelImage). */
+export function tensorToImageBatch(tensor: tf.Tensor, what = 'images'): Promise<ImageBatch> {
   const shape = tensor.shape as number[];
   if (shape.length !== 3 && shape.length !== 4) {
     throw new Error(`${what}: expected a tensor [n, h, w] or [n, h, w, c], got shape [${shape}]`);
   }
   const channels = shape.length === 3 ? 1 : channelsOf(shape[3], what, shape);
-  return checkImageBatch({ pixels: unitToUint8(tensor.dataSync()), count: shape[0], height: shape[1], width: shape[2], channels }, what);
+  return tensor
+    .data()
+    .then((values) => checkImageBatch({ pixels: unitToUint8(values), count: shape[0], height: shape[1], width: shape[2], channels }, what));
 }

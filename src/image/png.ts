@@ -7,10 +7,20 @@ import * as tf from '@tensorflow/tfjs';
 import { decode, encode } from 'fast-png';
 import { checkPixelImage, tensorToPixelImage, type PixelImage } from './pixels.js';
 
-/** PNG file bytes of an image: pixels, or a tensor [h, w] / [h, w, 1] / [h, w, 3] in [0, 1]. */
-export function encodePng(image: PixelImage | tf.Tensor): Uint8Array {
-  const img = image instanceof tf.Tensor ? tensorToPixelImage(image) : checkPixelImage(image);
+function encodePixels(img: PixelImage): Uint8Array {
   return encode({ width: img.width, height: img.height, data: img.pixels, channels: img.channels, depth: 8 });
+}
+
+/**
+ * PNG file bytes of an image: pixels (at once), or a tensor [h, w] / [h, w, 1] / [h, w, 3]
+ * in [0, 1] (a promise: tensors are read asynchronously; a wrong shape still throws at once).
+ */
+export function encodePng(image: PixelImage): Uint8Array;
+export function encodePng(image: tf.Tensor): Promise<Uint8Array>;
+export function encodePng(image: PixelImage | tf.Tensor): Uint8Array | Promise<Uint8Array>;
+export function encodePng(image: PixelImage | tf.Tensor): Uint8Array | Promise<Uint8Array> {
+  if (image instanceof tf.Tensor) return tensorToPixelImage(image).then(encodePixels);
+  return encodePixels(checkPixelImage(image));
 }
 
 /** Pixels of an 8-bit grayscale or RGB PNG (anything else throws). */

@@ -109,32 +109,32 @@ function describeNonFinite(stats: TensorStats): string {
   return `${parts.join(' and ')} of ${stats.count} values`;
 }
 
-function weightsOf(checkpoint: LoadedCheckpoint): WeightInfo[] {
+async function weightsOf(checkpoint: LoadedCheckpoint): Promise<WeightInfo[]> {
   // originalName: tfjs makes variable names unique per process, so a second loaded model gets '_1' suffixes.
-  return checkpoint.model.vae.weights.map((w) => {
-    const values = w.read().dataSync();
-    return { name: w.originalName, shape: [...w.shape] as number[], ...tensorStats(values) };
-  });
+  // Asynchronous reads: webgpu has no synchronous read in Node.
+  const weights = checkpoint.model.vae.weights;
+  const values = await Promise.all(weights.map((w) => w.read().data()));
+  return weights.map((w, i) => ({ name: w.originalName, shape: [...w.shape] as number[], ...tensorStats(values[i]) }));
 }
 
-function optimizerOf(checkpoint: LoadedCheckpoint): OptimizerInfo | null {
+async function optimizerOf(checkpoint: LoadedCheckpoint): Promise<OptimizerInfo | null> {
   const weights = checkpoint.optimizerWeights;
   if (!weights) return null;
+  const values = await Promise.all(weights.map(({ tensor }) => tensor.data()));
   let nonFinite = 0;
-  for (const { tensor } of weights) {
-    const s = tensorStats(tensor.dataSync());
+  for (const v of values) {
+    const s = tensorStats(v);
     nonFinite += s.nan + s.inf;
   }
-  const first = weights[0]?.tensor;
-  const iterations = first && first.size === 1 ? first.dataSync()[0] : null;
+  const iterations = values.length > 0 && values[0].length === 1 ? values[0][0] : null;
   return { slots: weights.length, iterations, nonFinite };
 }
 
 /** Everything about one loaded checkpoint, with its integrity problems. */
-export function summarizeCheckpoint(role: CheckpointRole, checkpoint: LoadedCheckpoint): CheckpointSummary {
+export async function summarizeCheckpoint(role: CheckpointRole, checkpoint: LoadedCheckpoint): Promise<CheckpointSummary> {
   const { dir, state } = checkpoint;
-  const weights = weightsOf(checkpoint);
-  const optimizer = optimizerOf(checkpoint);
+  const weights = await weightsOf(checkpoint);
+  const optimizer = await optimizerOf(checkpoint);
   const files = [...REQUIRED_FILES, ...OPTIONAL_FILES].map((name) => fileInfo(dir, name));
   const problems: string[] = [];
   // loadCheckpoint has checked files, sizes and the state's schema; what it cannot see is the values.
@@ -186,14 +186,14 @@ function parametersOf(checkpoint: LoadedCheckpoint): InspectReport['parameters']
  * The report of a run from its loaded checkpoints, the primary (latest) one
  * first. Run-wide facts (config, history, best) come from the primary's state.
  */
-export function buildReport(
+export async function buildReport(
   location: string,
   checkpoints: ReadonlyArray<{ role: CheckpointRole; checkpoint: LoadedCheckpoint }>,
-): InspectReport {
+): Promise<InspectReport> {
   if (checkpoints.length === 0) throw new Error('buildReport: no checkpoint');
   const primary = checkpoints[0].checkpoint;
   const { state } = primary;
-  const summaries = checkpoints.map(({ role, checkpoint }) => summarizeCheckpoint(role, checkpoint));
+  const summaries = await Promise.all(checkpoints.map(({ role, checkpoint }) => summarizeCheckpoint(role, checkpoint)));
   const problems = summaries.flatMap((s) => s.problems);
   return {
     location,

@@ -61,6 +61,12 @@ export class GumbelSoftmax extends tf.layers.Layer {
   private noiseCalls = 0;
   private initialTemperature: number;
   private logTemperature: ReturnType<tf.layers.Layer['addWeight']> | null = null;
+  /**
+   * Host copy of tau and the weight's data it was taken from: tfjs gives a
+   * variable new data on every write, so a copy for the current data is exact.
+   * It spares the getter a synchronous read (webgpu in Node has none).
+   */
+  private hostTemperature: { dataId: object; tau: number } | null = null;
 
   constructor(args: GumbelSoftmaxArgs = {}) {
     super(args);
@@ -105,13 +111,44 @@ export class GumbelSoftmax extends tf.layers.Layer {
       undefined,
       this.learnTemperature,
     );
+    this.rememberTemperature(this.initialTemperature);
     this.built = true;
   }
 
-  /** The current temperature tau (reads the weight back from the backend). */
+  private rememberTemperature(tau: number): void {
+    this.hostTemperature = { dataId: this.logTemperature!.read().dataId, tau };
+  }
+
+  /**
+   * The current temperature tau: the host copy, or when the weight changed
+   * behind the layer's back (trained, loaded) a synchronous read, which
+   * webgpu in Node cannot do: there, `await getTemperature()` first.
+   */
   get temperature(): number {
     if (!this.logTemperature) return this.initialTemperature;
-    return Math.exp(this.logTemperature.read().dataSync()[0]);
+    const value = this.logTemperature.read();
+    if (this.hostTemperature?.dataId === value.dataId) return this.hostTemperature.tau;
+    let logTau: number;
+    try {
+      logTau = value.dataSync()[0];
+    } catch {
+      throw new Error(
+        `GumbelSoftmax.temperature: the ${tf.getBackend()} backend cannot read the weight synchronously; use 'await layer.getTemperature()'`,
+      );
+    }
+    this.rememberTemperature(Math.exp(logTau));
+    return this.hostTemperature!.tau;
+  }
+
+  /** The current temperature tau, read back asynchronously when the host copy is stale (works on every backend). */
+  async getTemperature(): Promise<number> {
+    if (!this.logTemperature) return this.initialTemperature;
+    const value = this.logTemperature.read();
+    if (this.hostTemperature?.dataId === value.dataId) return this.hostTemperature.tau;
+    const tau = Math.exp((await value.data())[0]);
+    // Remember it only for the data it was read from: a write meanwhile leaves the copy stale.
+    this.hostTemperature = { dataId: value.dataId, tau };
+    return tau;
   }
 
   /** Sets tau without rebuilding the model; annealing calls this. */
@@ -124,6 +161,7 @@ export class GumbelSoftmax extends tf.layers.Layer {
     const value = tf.scalar(Math.log(tau));
     this.logTemperature.write(value);
     value.dispose();
+    this.rememberTemperature(tau);
   }
 
   /** Straight-through (one-hot forward, soft gradient): the estimator 'straight-through'. */

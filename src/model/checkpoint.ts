@@ -100,6 +100,8 @@ export class NonFiniteStateError extends CheckpointError {
 
 async function writeOptimizer(dir: string, weights: NamedTensor[], optimizer: tf.Optimizer): Promise<void> {
   const { data, specs } = await tf.io.encodeWeights(weights);
+  // getWeights makes a new scalar for the step count each call (the moments are the optimizer's own): free it.
+  weights[0].tensor.dispose();
   const file: OptimizerFile = { className: optimizer.getClassName(), config: optimizer.getConfig(), weights: specs };
   const bytes = Array.isArray(data) ? Buffer.concat(data.map((d) => Buffer.from(d))) : Buffer.from(data);
   await fs.promises.writeFile(path.join(dir, OPTIMIZER_BIN), bytes);
@@ -256,7 +258,7 @@ export async function loadCheckpoint(
       message.startsWith(dir) ? message : `${path.join(dir, MODEL_JSON)}: cannot be loaded (${message}); the checkpoint is corrupt`,
     );
   }
-  const bad = options.allowNonFinite ? [] : nonFiniteWeights(vae);
+  const bad = options.allowNonFinite ? [] : await nonFiniteWeights(vae);
   if (bad.length > 0) {
     vae.dispose();
     throw new CheckpointError(
@@ -284,6 +286,8 @@ export async function loadCheckpoint(
     throw new CheckpointError(`${path.join(dir, STATE_JSON)}: ${mismatch}; the checkpoint is corrupt`);
   }
   model.sampler.noiseState = state.noise;
+  // Loading wrote tau's weight behind the layer: refresh its host copy (an async read, so the getter works on webgpu).
+  await model.sampler.getTemperature();
   return { dir, model, state, optimizerWeights: await readOptimizer(dir, checksums?.[OPTIMIZER_BIN], complain), problems };
 }
 

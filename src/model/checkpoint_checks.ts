@@ -57,6 +57,6 @@ export function configMismatch(config: TrainConfig, model: CategoricalVae): stri
 }
 
 /** The names of the model's weights that hold NaN or +-Infinity. */
-export function nonFiniteWeights(vae: tf.LayersModel): string[] {
-  return vae.weights.filter((w) => tf.tidy(() => !tf.all(tf.isFinite(w.read())).dataSync()[0])).map((w) => w.originalName);
+export async function nonFiniteWeights(vae: tf.LayersModel): Promise<string[]> {
+  return (await nonFiniteIndices(vae.weights.map((w) => w.read()))).map((i) => vae.weights[i].originalName);
 }

@@ -29,9 +29,14 @@ export function decode(model: CategoricalVae, codes: tf.Tensor3D): tf.Tensor2D {
   return tf.tidy(() => tf.sigmoid(model.decoder.apply(codes) as tf.Tensor2D));
 }
 
-/** Class indices [b * N] of one-hot codes, as plain integers. */
-export function codeIndices(codes: tf.Tensor3D): Int32Array {
-  return tf.tidy(() => tf.argMax(codes, -1)).dataSync() as Int32Array;
+/** Class indices [b * N] of one-hot codes, as plain integers (read asynchronously: webgpu has no synchronous read in Node). */
+export async function codeIndices(codes: tf.Tensor3D): Promise<Int32Array> {
+  const indices = tf.tidy(() => tf.argMax(codes, -1));
+  try {
+    return (await indices.data()) as Int32Array;
+  } finally {
+    indices.dispose();
+  }
 }
 
 /** One-hot codes [count, N, K] with every class drawn uniformly: the prior p(z). */
@@ -56,18 +61,24 @@ export function reconstruct(model: CategoricalVae, x: tf.Tensor2D, mode: 'argmax
  * For one image: its argmax code with variable v set to class c, for every
  * v in 0..N-1 and c in 0..K-1, decoded: [N * K, D], row-major by variable.
  */
-export function traverseCodes(model: CategoricalVae, x: tf.Tensor2D): tf.Tensor2D {
+export async function traverseCodes(model: CategoricalVae, x: tf.Tensor2D): Promise<tf.Tensor2D> {
   const { latentVars: n, categories: k } = model.config;
-  return tf.tidy(() => {
-    const base = codeIndices(codesOf(encode(model, x.slice([0, 0], [1, -1])), 'argmax'));
-    const indices = new Int32Array(n * k * n);
-    for (let v = 0; v < n; v++) {
-      for (let c = 0; c < k; c++) {
-        const row = (v * k + c) * n;
-        indices.set(base, row);
-        indices[row + v] = c;
-      }
+  const argmax = tf.tidy(() => codesOf(encode(model, x.slice([0, 0], [1, -1])), 'argmax'));
+  let base: Int32Array;
+  try {
+    base = await codeIndices(argmax);
+  } finally {
+    argmax.dispose();
+  }
+  const indices = new Int32Array(n * k * n);
+  for (let v = 0; v < n; v++) {
+    for (let c = 0; c < k; c++) {
+      const row = (v * k + c) * n;
+      indices.set(base, row);
+      indices[row + v] = c;
     }
+  }
+  return tf.tidy(() => {
     const codes = tf
       .oneHot(tf.tensor1d(indices, 'int32'), k)
       .cast('float32')

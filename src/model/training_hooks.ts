@@ -45,14 +45,16 @@ export function tensorBoardHooks(options: TensorBoardHookOptions): TrainerHooks 
   const usageCount = Math.min(1000, usageSet.count);
   const usageImages = binarizeSet(sliceSet(usageSet, 0, usageCount), 'fixed', TEST_SEED);
 
-  const pictures = (model: CategoricalVae, step: number, epoch: number) => {
+  const pictures = async (model: CategoricalVae, step: number, epoch: number) => {
     const x = tf.tensor2d(testDigits, [shown, rows * cols]);
     const recon = reconstruct(model, x, 'argmax');
     // Originals on the first row, their reconstructions under them.
     const both = tf.concat([x, recon]);
-    const reconImage = grid(both.dataSync() as Float32Array, 2 * shown, rows, cols, shown);
     const prior = samplePrior(model, 64, config.seed);
-    const priorImage = grid(prior.dataSync() as Float32Array, 64, rows, cols, 8);
+    // Asynchronous reads: webgpu has no synchronous read in Node.
+    const [bothValues, priorValues] = await Promise.all([both.data(), prior.data()]);
+    const reconImage = grid(bothValues as Float32Array, 2 * shown, rows, cols, shown);
+    const priorImage = grid(priorValues as Float32Array, 64, rows, cols, 8);
     tf.dispose([x, recon, both, prior]);
     train.image('pictures/reconstructions', reconImage, step);
     train.image('pictures/prior_samples', priorImage, step);
@@ -64,13 +66,12 @@ export function tensorBoardHooks(options: TensorBoardHookOptions): TrainerHooks 
     }
   };
 
-  const histograms = (model: CategoricalVae, step: number) => {
+  const histograms = async (model: CategoricalVae, step: number) => {
     const { latentVars: n, categories: k } = model.config;
     const x = tf.tensor2d(usageImages, [usageCount, rows * cols]);
     const logits = encode(model, x);
-    train.histogram('codes/logits', logits, step);
     const codes = codesOf(logits, 'argmax');
-    const indices = codeIndices(codes);
+    const [, indices] = await Promise.all([train.histogram('codes/logits', logits, step), codeIndices(codes)]);
     tf.dispose([x, logits, codes]);
     for (let v = 0; v < n; v++) {
       const classes = new Float32Array(usageCount);
@@ -97,7 +98,7 @@ export function tensorBoardHooks(options: TensorBoardHookOptions): TrainerHooks 
         log.step,
       );
     },
-    onEpochEnd(record, model) {
+    async onEpochEnd(record, model) {
       if (validation && record.val_neg_elbo !== null) {
         validation.scalars(
           { 'elbo/neg_elbo': record.val_neg_elbo, 'elbo/recon': record.val_recon!, 'elbo/kl': record.val_kl! },
@@ -105,8 +106,8 @@ export function tensorBoardHooks(options: TensorBoardHookOptions): TrainerHooks 
         );
         validation.flush();
       }
-      pictures(model, record.step, record.epoch);
-      histograms(model, record.step);
+      await pictures(model, record.step, record.epoch);
+      await histograms(model, record.step);
       train.flush();
     },
     onStop() {

@@ -208,14 +208,23 @@ export class SummaryWriter {
 
   /**
    * A grayscale or RGB image, stored as PNG: 8-bit pixels, or a tensor
-   * [h, w] / [h, w, 1] / [h, w, 3] with values in [0, 1] (clamped; read with
-   * dataSync; not disposed). For a batch, tile it first with tileImages.
+   * [h, w] / [h, w, 1] / [h, w, 3] with values in [0, 1] (clamped; not disposed).
+   * Pixels are written at once; a tensor is read asynchronously (webgpu in Node
+   * has no synchronous read), so it returns a promise, but a bad tag, step or
+   * shape still throws at once. For a batch, tile it first with tileImages.
    */
-  image(tag: string, image: PixelImage | tf.Tensor, step: number): void {
+  image(tag: string, image: PixelImage, step: number): void;
+  image(tag: string, image: tf.Tensor, step: number): Promise<void>;
+  image(tag: string, image: PixelImage | tf.Tensor, step: number): void | Promise<void>;
+  image(tag: string, image: PixelImage | tf.Tensor, step: number): void | Promise<void> {
     checkTag(tag, 'image');
     checkStep(step, 'image', tag);
     const what = `SummaryWriter.image('${tag}')`;
-    const img = isTensor(image) ? tensorToPixelImage(image, what) : checkPixelImage(image, what);
+    if (isTensor(image)) return tensorToPixelImage(image, what).then((img) => this.writeImage(tag, img, step));
+    this.writeImage(tag, checkPixelImage(image, what), step);
+  }
+
+  private writeImage(tag: string, img: PixelImage, step: number): void {
     const colorspace = img.channels === 1 ? Colorspace.GRAYSCALE : Colorspace.RGB;
     const png = encodePng(img);
     this.writeEvent(step, [encodeImageValue(tag, { height: img.height, width: img.width, colorspace, png })]);
@@ -224,21 +233,33 @@ export class SummaryWriter {
   /**
    * A histogram of `values` in `bins` equal-width bins, over the data's
    * [min, max] or a fixed `range` (see histogram.ts). NaN and +-Infinity are
-   * left out; the returned Histogram counts them in `nonFinite`.
+   * left out; the returned Histogram counts them in `nonFinite`. Host values
+   * are written at once; a tensor is read asynchronously (a promise, as for image).
    */
+  histogram(tag: string, values: ArrayLike<number>, step: number, bins?: number, range?: readonly [number, number]): Histogram;
+  histogram(tag: string, values: tf.Tensor, step: number, bins?: number, range?: readonly [number, number]): Promise<Histogram>;
+  histogram(
+    tag: string,
+    values: ArrayLike<number> | tf.Tensor,
+    step: number,
+    bins?: number,
+    range?: readonly [number, number],
+  ): Histogram | Promise<Histogram>;
   histogram(
     tag: string,
     values: ArrayLike<number> | tf.Tensor,
     step: number,
     bins: number = DEFAULT_HISTOGRAM_BINS,
     range?: readonly [number, number],
-  ): Histogram {
+  ): Histogram | Promise<Histogram> {
     checkTag(tag, 'histogram');
     checkStep(step, 'histogram', tag);
-    const data = isTensor(values) ? values.dataSync() : values;
-    const histogram = computeHistogram(data, bins, range);
-    this.writeEvent(step, [encodeHistogramValue(tag, histogram)]);
-    return histogram;
+    const write = (data: ArrayLike<number>): Histogram => {
+      const histogram = computeHistogram(data, bins, range);
+      this.writeEvent(step, [encodeHistogramValue(tag, histogram)]);
+      return histogram;
+    };
+    return isTensor(values) ? values.data().then(write) : write(values);
   }
 
   /** Markdown for TensorBoard's Text tab. */
