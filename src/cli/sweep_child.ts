@@ -16,12 +16,14 @@ const stopOnce = () => {
   stopping = true;
   process.kill(process.pid, 'SIGINT');
 };
-/** The sweep is gone: its pipes with it, so output is dropped (not an EPIPE crash) while the run saves. */
-const orphaned = () => {
-  for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
-  stopOnce();
-};
+/**
+ * The sweep is gone: its pipes with it. A write to a broken stdout or stderr
+ * may come before stdin's end is seen, so each stream's error means the same:
+ * output is dropped (not an EPIPE crash) while the run saves.
+ */
+const orphaned = () => stopOnce();
 process.on('SIGTERM', stopOnce);
+for (const stream of [process.stdout, process.stderr]) stream.on('error', orphaned);
 process.stdin.on('end', orphaned);
 process.stdin.on('error', orphaned);
 process.stdin.resume();
