@@ -203,8 +203,8 @@ test('a sweep child saves and stops when its sweep dies (stdin closes, pipes bre
   const termedExit = exit(termed);
   await waitFor(() => /resuming .* at step/.test(stderr) && step() > saved, 'a checkpoint of the resumed run');
   termed.kill('SIGTERM');
-  assert.equal(await termedExit, 130, stderr);
-  assert.match(stderr, /stopping: saving a checkpoint/);
+  assert.equal(await termedExit, 143, stderr);
+  assert.match(stderr, /stopping on SIGTERM: saving a checkpoint/);
 });
 
 test('a point that fails is recorded and reported, and the others still run', async () => {

@@ -1,9 +1,9 @@
 /**
  * The process a sweep starts for each point: `sweep_child train|evaluate
- * [flags]`, i.e. that command plus two things a child of a sweep needs. A
- * SIGTERM (what schedulers send) becomes train's clean stop, and so does the
- * end of stdin, which the sweep holds open: a sweep killed outright does not
- * leave its children training on unattended.
+ * [flags]`, i.e. that command plus what a child of a sweep needs: the end of
+ * stdin, which the sweep holds open, is train's clean stop (as Ctrl-C), so a
+ * sweep killed outright does not leave its children training on unattended.
+ * SIGTERM needs nothing here: train saves and stops on it itself.
  */
 import { evaluateCommand } from './evaluate_command.js';
 import { runCli } from './run.js';
@@ -22,7 +22,6 @@ const stopOnce = () => {
  * output is dropped (not an EPIPE crash) while the run saves.
  */
 const orphaned = () => stopOnce();
-process.on('SIGTERM', stopOnce);
 for (const stream of [process.stdout, process.stderr]) stream.on('error', orphaned);
 process.stdin.on('end', orphaned);
 process.stdin.on('error', orphaned);

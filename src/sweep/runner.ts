@@ -11,10 +11,11 @@ import * as path from 'node:path';
 import type { GridPoint } from './grid.js';
 import { ATTEMPTS_JSONL, FAILURE_JSON, planPoint, RESULT_JSON, type PointPlan, type TrainSummary } from './point_state.js';
 
-/** Train's exit code after a clean stop on SIGINT (src/cli/run.ts EXIT_INTERRUPTED). */
+/** Train's exit code after a clean stop on SIGINT (src/cli/run.ts EXIT_INTERRUPTED), and on SIGTERM (128 + 15). */
 export const EXIT_INTERRUPTED = 130;
+const EXIT_TERMINATED = 143;
 /** The line train prints when it starts saving after a SIGINT; seeing it means the child already got one. */
-const STOPPING_LINE = /^stopping: saving a checkpoint/m;
+const STOPPING_LINE = /^stopping on SIG[A-Z]+: saving a checkpoint/m;
 /** How long stop() waits for a terminal's Ctrl-C to reach the children before sending SIGINT itself. */
 const FORWARD_DELAY_MS = 300;
 
@@ -146,7 +147,8 @@ export class SweepRunner {
     let message: string | null = null;
     if (code === 0 && summary?.status === 'completed') outcome = 'completed';
     else if (summary?.status === 'diverged') outcome = 'diverged';
-    else if (code === EXIT_INTERRUPTED || (this.stopRequests > 0 && signal === 'SIGINT')) outcome = 'interrupted';
+    else if (code === EXIT_INTERRUPTED || code === EXIT_TERMINATED || (this.stopRequests > 0 && signal === 'SIGINT'))
+      outcome = 'interrupted';
     else {
       outcome = 'failed';
       message = lastErrorLine(entry.stderrTail) ?? (signal ? `killed by ${signal}` : `exit code ${code}`);
