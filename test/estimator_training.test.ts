@@ -6,10 +6,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { useTestBackend } from './helpers/backend.js';
+import { images, tapeGradients } from './helpers/step_reference.js';
 import { ESTIMATORS, type Estimator } from '../src/layers/estimators.js';
 import { fastGradients } from '../src/model/fast_step.js';
-import { trainingLoss, trainStep, tapeTrainStep } from '../src/model/train_step.js';
-import { buildVae, trainableVariables, type CategoricalVae } from '../src/model/vae.js';
+import { trainStep, tapeTrainStep } from '../src/model/train_step.js';
+import { buildVae, trainableVariables } from '../src/model/vae.js';
 import { DEFAULT_VAE_CONFIG, type VaeConfig } from '../src/model/config.js';
 import { configFromArgs } from '../src/cli/train_options.js';
 
@@ -25,21 +26,6 @@ const config = (estimator: Estimator): VaeConfig => ({
   hard: estimator === 'straight-through',
   raoSamples: 4,
 });
-
-const images = (b: number, seed: number) =>
-  tf.tidy(() => tf.randomUniform([b, 784], 0, 1, 'float32', seed).less(0.15).cast('float32')) as tf.Tensor2D;
-
-function tapeGradients(model: CategoricalVae, x: tf.Tensor2D, tau: number, calls: number) {
-  model.sampler.setTemperature(tau);
-  model.sampler.noiseState = { seed: 9, calls };
-  let loss = 0;
-  const { grads } = tf.variableGrads(() => {
-    const terms = trainingLoss(model, x);
-    loss = terms.loss.dataSync()[0];
-    return terms.loss;
-  }, trainableVariables(model));
-  return { grads, loss };
-}
 
 for (const estimator of ESTIMATORS) {
   test(`hand-written gradients equal the tape's (${estimator})`, () => {

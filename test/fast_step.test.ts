@@ -2,10 +2,11 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { useTestBackend } from './helpers/backend.js';
+import { images, tapeGradients } from './helpers/step_reference.js';
 import { fastGradients, supportsFastStep } from '../src/model/fast_step.js';
 import { encode } from '../src/model/generate.js';
-import { trainingLoss, trainStep, tapeTrainStep } from '../src/model/train_step.js';
-import { buildVae, trainableVariables, type CategoricalVae } from '../src/model/vae.js';
+import { trainStep, tapeTrainStep } from '../src/model/train_step.js';
+import { buildVae, trainableVariables } from '../src/model/vae.js';
 import { DEFAULT_VAE_CONFIG, type VaeConfig } from '../src/model/config.js';
 
 await useTestBackend();
@@ -18,23 +19,6 @@ const config = (overrides: Partial<VaeConfig> = {}): VaeConfig => ({
   decoderUnits: [32, 48],
   ...overrides,
 });
-
-/** Binary images, about 15% ones like MNIST: the sparse first layer's case. */
-const images = (b: number, seed: number) =>
-  tf.tidy(() => tf.randomUniform([b, 784], 0, 1, 'float32', seed).less(0.15).cast('float32')) as tf.Tensor2D;
-
-/** The tape's gradients and loss with the sampler's stream at `calls`. */
-function tapeGradients(model: CategoricalVae, x: tf.Tensor2D, tau: number, calls: number) {
-  model.sampler.setTemperature(tau);
-  model.sampler.noiseState = { seed: 9, calls };
-  let loss = 0;
-  const { grads } = tf.variableGrads(() => {
-    const terms = trainingLoss(model, x);
-    loss = terms.loss.dataSync()[0];
-    return terms.loss;
-  }, trainableVariables(model));
-  return { grads, loss };
-}
 
 for (const hard of [false, true]) {
   test(`hand-written gradients equal the tape's (${hard ? 'straight-through' : 'relaxed'} samples)`, () => {
