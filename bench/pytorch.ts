@@ -19,31 +19,13 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { RunResult } from '../src/bench/run_spec.js';
+import type { BlasSetup, TorchOptions } from '../src/bench/torch_peer.js';
+
+export type { BlasSetup, TorchOptions };
 
 const SCRIPT = fileURLToPath(new URL('./pytorch_reference.py', import.meta.url));
 /** Tried in order: the PATH's python3 may be a pyenv one without Debian's torch. */
 const PYTHONS = ['python3', '/usr/bin/python3'];
-
-export interface TorchOptions {
-  python?: string;
-  batch: number;
-  latentVars: number;
-  categories: number;
-  seconds: number;
-  threads: number;
-  images: string | null;
-  flushDenormal: boolean;
-  /** OPENBLAS_CORETYPE to use; undefined: the environment's, or the fastest in a trial. */
-  coretype?: string;
-}
-
-/** The OpenBLAS environment of a reference run (null: leave OpenBLAS its default). */
-export interface BlasSetup {
-  coretype: string | null;
-  threads: number | null;
-  /** torch.set_num_threads for the run; undefined or null: TorchOptions.threads. */
-  torchThreads?: number | null;
-}
 
 /** One configuration tried, as a line for the bench's log. */
 export function describeTrial(setup: BlasSetup, result: RunResult, seconds = 4): string {
@@ -142,7 +124,7 @@ export function runTorch(python: string, o: TorchOptions, setup: BlasSetup, seco
  */
 export function chooseBlasSetup(
   python: string,
-  o: TorchOptions & { fixedTorchThreads?: boolean; cores?: number },
+  o: TorchOptions,
 ): { setup: BlasSetup; trials: Array<{ setup: BlasSetup; result: RunResult }> } {
   const envThreads = process.env.OPENBLAS_NUM_THREADS ? Number(process.env.OPENBLAS_NUM_THREADS) : undefined;
   const fixedCore = o.coretype !== undefined ? o.coretype || null : process.env.OPENBLAS_CORETYPE;

@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatTable, summarize } from '../bench/report.js';
 import { VARIANTS, type RunResult, type RunSpec, type Variant } from '../bench/run_spec.js';
+import type { BlasSetup, TorchOptions, TorchPeer } from '../bench/torch_peer.js';
 import { mnistDataDir } from '../data/index.js';
 import { DEFAULT_VAE_CONFIG } from '../model/config.js';
 import { checkPositiveInt, cliParser, requireValues } from './parser.js';
@@ -25,32 +26,6 @@ const EXT = fileURLToPath(import.meta.url).endsWith('.ts') ? '.ts' : '.js';
 const CHILD = fileURLToPath(new URL(`./bench_child${EXT}`, import.meta.url));
 /** The PyTorch peer: bench/pytorch.ts of a clone, run under tsx (the package does not ship it). */
 const TORCH_PEER = new URL('../../bench/pytorch.ts', import.meta.url);
-
-interface TorchOptions {
-  batch: number;
-  /** Keep torch's thread count at `threads` (given with --threads) instead of searching it. */
-  fixedTorchThreads?: boolean;
-  latentVars: number;
-  categories: number;
-  seconds: number;
-  threads: number;
-  images: string | null;
-  flushDenormal: boolean;
-  coretype?: string;
-}
-interface BlasSetup {
-  coretype: string | null;
-  threads: number | null;
-  torchThreads?: number | null;
-}
-/** What this command uses of bench/pytorch.ts. */
-interface TorchPeer {
-  findTorchPython(preferred?: string): string | null;
-  runTorch(python: string, o: TorchOptions, setup: BlasSetup): RunResult;
-  chooseBlasSetup(python: string, o: TorchOptions): { setup: BlasSetup; trials: Array<{ setup: BlasSetup; result: RunResult }> };
-  describeTrial(setup: BlasSetup, result: RunResult): string;
-  peerWarning(results: RunResult[]): string | null;
-}
 
 async function loadTorchPeer(): Promise<TorchPeer | string> {
   if (EXT !== '.ts' || !existsSync(fileURLToPath(TORCH_PEER)))
