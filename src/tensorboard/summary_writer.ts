@@ -8,16 +8,14 @@
  * `flushIntervalMs` by an unref'd timer (it never keeps the process alive),
  * when the buffer passes `maxPendingBytes`, on flush()/close(), on process
  * 'exit' for writers still open, and on SIGINT (Ctrl-C), which skips 'exit'.
- * The SIGINT listener is there only while a writer is open, and it does not
- * decide whether the process ends: with no other listener it closes the
- * writers and re-raises the signal (Node's default: exit); when the
- * application has its own handler, it only flushes and lets that one decide.
+ * (src/tensorboard/open_writers.ts keeps the open writers for the last two.)
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { RecordWriter } from './record_writer.js';
+import { firstLine, installExitHook, registerClosed, registerOpen } from './open_writers.js';
 import {
   Colorspace,
   encodeFileVersionEvent,
@@ -31,6 +29,8 @@ import { computeHistogram, DEFAULT_HISTOGRAM_BINS, type Histogram } from './hist
 import { encodePng } from '../image/png.js';
 import { checkPixelImage, tensorToPixelImage, type PixelImage } from '../image/pixels.js';
 
+export { closeAllWriters } from './open_writers.js';
+
 export interface SummaryWriterOptions {
   /** Milliseconds between background flushes (default 2000; 0 turns the timer off). */
   flushIntervalMs?: number;
@@ -38,76 +38,6 @@ export interface SummaryWriterOptions {
   maxPendingBytes?: number;
   /** Wall time in seconds since the epoch, stamped on each event (default Date.now() / 1000). */
   clock?: () => number;
-}
-
-const openWriters = new Set<SummaryWriter>();
-let exitHookInstalled = false;
-
-function firstLine(error: unknown): string {
-  return String((error as Error)?.message ?? error).split('\n')[0];
-}
-
-/**
- * Closes (and so flushes) every open SummaryWriter. Call it from a SIGINT
- * handler before exiting; it also runs on process 'exit'. Throws the first
- * failure after trying them all.
- */
-export function closeAllWriters(): void {
-  let failure: unknown;
-  for (const writer of [...openWriters]) {
-    try {
-      writer.close();
-    } catch (error) {
-      failure ??= error;
-    }
-  }
-  if (failure !== undefined) throw failure;
-}
-
-/** Flushes every open writer; a failing one is reported, not thrown (signal handlers have no caller). */
-function flushAllQuietly(): void {
-  for (const writer of openWriters) {
-    try {
-      writer.flush();
-    } catch (error) {
-      process.stderr.write(`tensorboard: ${firstLine(error)}\n`);
-    }
-  }
-}
-
-function onSigint(): void {
-  flushAllQuietly();
-  if (process.listenerCount('SIGINT') > 1) return; // the application's handler decides what happens next
-  process.off('SIGINT', onSigint);
-  try {
-    closeAllWriters();
-  } catch (error) {
-    process.stderr.write(`tensorboard: ${firstLine(error)}\n`);
-  }
-  // Without listeners, the signal takes its default action, as if none had been installed.
-  process.kill(process.pid, 'SIGINT');
-}
-
-function registerOpen(writer: SummaryWriter): void {
-  if (openWriters.size === 0) process.on('SIGINT', onSigint);
-  openWriters.add(writer);
-}
-
-function registerClosed(writer: SummaryWriter): void {
-  if (openWriters.delete(writer) && openWriters.size === 0) process.off('SIGINT', onSigint);
-}
-
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  // 'exit' handlers must be synchronous, which flush is. Throwing here would replace the exit code.
-  process.on('exit', () => {
-    try {
-      closeAllWriters();
-    } catch (error) {
-      process.stderr.write(`tensorboard: ${firstLine(error)}\n`);
-    }
-  });
 }
 
 /** `events.out.tfevents.<10-digit seconds>.<hostname>`; TensorBoard only needs "tfevents" in it. */
