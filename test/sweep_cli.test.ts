@@ -66,6 +66,8 @@ test('bad input: one line, exit 2, and nothing written', () => {
     [['--grid', 'bogus=1,2'], /^error: --grid bogus: not a training flag the sweep can vary/, 'fresh'],
     [['--grid', 'seed='], /^error: --grid seed: the axis has no values/, 'fresh'],
     [['--grid', 'categories=4,1'], /^error: point categories-1 \(.*\): categories \(K\) must be at least 2, got 1/, 'fresh'],
+    // train's own checks beyond the config's (here: the model's size) run on every point too.
+    [['--grid', 'latent-vars=20,1000000'], /^error: point latent-vars-1000000 \(.*\): the model would have 5\.13e\+9 weights/, 'fresh'],
     [
       ['--grid', 'seed=1,3', '--steps', '16'],
       /^error: .*other holds another sweep \(its grid is seed=1,2, this one is seed=1,3\)/,

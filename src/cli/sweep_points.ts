@@ -7,9 +7,10 @@
 import yargs from 'yargs';
 import type { FlagValue, GridPoint } from '../sweep/grid.js';
 import { flagsToArgv, SWEEP_OWNED_FLAGS, type FlagTable } from '../sweep/spec.js';
-import { backendOption, checkPositiveInt, requireValues } from './parser.js';
+import { backendOption, requireValues } from './parser.js';
 import { CliError, EXIT_USAGE } from './run.js';
-import { configFromArgs, trainOptions, type TrainArgs } from './train_options.js';
+import { checkTrainArgs } from './train_checks.js';
+import { trainOptions, type TrainArgs } from './train_options.js';
 import type { TrainConfig } from '../model/config.js';
 
 /** Training images in the MNIST training file (for the progress display's step totals). */
@@ -38,10 +39,8 @@ export function checkPoint(name: string, argv: string[]): TrainConfig {
       .help(false)
       .exitProcess(false)
       .check((a) => {
-        // The same checks as train's own (src/cli/train_command.ts).
-        config = configFromArgs(a as TrainArgs);
-        checkPositiveInt(a['test-size'] as number | undefined, 'test-size');
-        checkPositiveInt(a.threads as number | undefined, 'threads');
+        // The same checks as train's own; a sweep point never resumes by flag (SWEEP_OWNED_FLAGS).
+        config = checkTrainArgs(a as TrainArgs)!;
         return true;
       })
       .fail((message, error) => {

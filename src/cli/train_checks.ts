@@ -3,7 +3,9 @@
  * seeds outside 32 bits, and models too large to build (which would fail
  * later, after the run directory was created).
  */
-import type { TrainArgs } from './train_options.js';
+import type { TrainConfig } from '../model/config.js';
+import { checkPositiveInt } from './parser.js';
+import { configFromArgs, type TrainArgs } from './train_options.js';
 
 /** The most weights a VAE may have: beyond this, tfjs runs out of memory long after the run directory exists. */
 export const MAX_PARAMETERS = 200_000_000;
@@ -34,4 +36,19 @@ export function checkTrainSizes(args: TrainArgs & { out?: string; resume?: strin
       );
     }
   }
+}
+
+/**
+ * Every check of train's flags, shared by `train` and by `sweep` (which checks
+ * each point before anything runs): returns the config, or null when resuming
+ * (the checkpoint's config then decides). Throws with train's message.
+ */
+export function checkTrainArgs(
+  args: TrainArgs & { out?: string; resume?: string; 'test-size'?: number; threads?: number },
+): TrainConfig | null {
+  checkTrainSizes(args);
+  const config = args.resume === undefined ? configFromArgs(args) : null;
+  checkPositiveInt(args['test-size'], 'test-size');
+  checkPositiveInt(args.threads, 'threads');
+  return config;
 }

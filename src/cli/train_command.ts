@@ -14,7 +14,7 @@ import type { RunLock } from '../model/run_lock.js';
 import { evaluateVae, TEST_SEED, type EvalResult } from '../model/evaluate.js';
 import { train, type TrainerHooks, type TrainResult } from '../model/trainer.js';
 import { tensorBoardHooks } from '../model/training_hooks.js';
-import { backendOption, checkPositiveInt, cliParser, commandLine, requireValues } from './parser.js';
+import { backendOption, cliParser, commandLine, requireValues } from './parser.js';
 import { progressHooks } from './progress.js';
 import { CliError, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE } from './run.js';
 import {
@@ -26,7 +26,7 @@ import {
   runDirOf,
   samePath,
 } from './run_dir.js';
-import { checkTrainSizes } from './train_checks.js';
+import { checkTrainArgs } from './train_checks.js';
 import { configFromArgs, trainOptions, type TrainArgs } from './train_options.js';
 
 /** Exit status after SIGTERM: 128 + 15, what shells and schedulers expect. */
@@ -50,10 +50,7 @@ const parseTrainArgs = (argv?: string[]) =>
     .options(requireValues({ ...trainOptions, ...backendOption, ...reliabilityOptions }))
     .check((a) => {
       // Bad values exit 2 through yargs, before anything is written.
-      checkTrainSizes(a as TrainArgs & { out?: string });
-      if (a.resume === undefined) configFromArgs(a as TrainArgs);
-      checkPositiveInt(a['test-size'], 'test-size');
-      checkPositiveInt(a.threads, 'threads');
+      checkTrainArgs(a as TrainArgs & { out?: string });
       return true;
     })
     .parseAsync();
