@@ -1,0 +1,93 @@
+/**
+ * Philox4x32-10 (Salmon, Moraes, Dror and Shaw, "Parallel random numbers: as
+ * easy as 1, 2, 3", SC 2011; the generator of cuRAND, JAX and PyTorch's CUDA
+ * streams): a counter-based generator. Block `c` of the stream with key `k`
+ * is a pure function of (c, k), so any element can be computed alone, in any
+ * order, on any device: a GPU draws a tensor's noise in parallel and gets the
+ * same bits as the host. Only u32 arithmetic is used (shifts, xor, 16-bit
+ * products), which is exact in JS and in WGSL alike.
+ *
+ * The noise stream of catvae: element i of a tensor drawn with key k is word
+ * i % 4 of block philox4x32(counter [floor(i / 4), 0, 0, 0], key k).
+ */
+import { deriveSeed } from '../random.js';
+
+const M0 = 0xd2511f53;
+const M1 = 0xcd9e8d57;
+/** The Weyl sequence that bumps the key between rounds (golden ratio and sqrt(3) - 1). */
+const W0 = 0x9e3779b9;
+const W1 = 0xbb67ae85;
+/** Salmon et al.'s recommended round count, with a safety margin (7 pass BigCrush). */
+export const PHILOX_ROUNDS = 10;
+
+/** The high 32 bits of the 64-bit product a * b of two u32, from 16-bit halves (every partial product is exact in a double). */
+export function mulhi32(a: number, b: number): number {
+  const aLo = a & 0xffff;
+  const aHi = a >>> 16;
+  const bLo = b & 0xffff;
+  const bHi = b >>> 16;
+  const loLo = aLo * bLo;
+  const loHi = aLo * bHi;
+  const hiLo = aHi * bLo;
+  const carry = ((loLo >>> 16) + (loHi & 0xffff) + (hiLo & 0xffff)) >>> 16;
+  return (aHi * bHi + (loHi >>> 16) + (hiLo >>> 16) + carry) >>> 0;
+}
+
+/** The 4 output words of Philox4x32 with `rounds` rounds for a counter of 4 words and a key of 2 (all u32). */
+export function philox4x32(counter: readonly number[], key: readonly number[], rounds = PHILOX_ROUNDS): [number, number, number, number] {
+  let [c0, c1, c2, c3] = counter.map((c) => c >>> 0);
+  let k0 = key[0] >>> 0;
+  let k1 = key[1] >>> 0;
+  for (let r = 0; r < rounds; r++) {
+    if (r > 0) {
+      k0 = (k0 + W0) >>> 0;
+      k1 = (k1 + W1) >>> 0;
+    }
+    const hi0 = mulhi32(M0, c0);
+    const lo0 = Math.imul(M0, c0) >>> 0;
+    const hi1 = mulhi32(M1, c2);
+    const lo1 = Math.imul(M1, c2) >>> 0;
+    c0 = (hi1 ^ c1 ^ k0) >>> 0;
+    c1 = lo1;
+    c2 = (hi0 ^ c3 ^ k1) >>> 0;
+    c3 = lo0;
+  }
+  return [c0, c1, c2, c3];
+}
+
+/** A Philox key: two u32 words. */
+export type PhiloxKey = readonly [number, number];
+
+/** Tags the key derivation so that a Philox key never equals a seed that deriveSeed gives sfc32 for the same integers. */
+const KEY_TAG = 0x50484c58;
+
+/** The key of the stream (seed, ...keys): two independent 32-bit hashes of the same integers. */
+export function philoxKey(seed: number, ...keys: number[]): PhiloxKey {
+  return [deriveSeed(seed, KEY_TAG, 0, ...keys), deriveSeed(seed, KEY_TAG, 1, ...keys)];
+}
+
+/** The first `size` u32 words of the stream with `key`: word i is word i % 4 of block floor(i / 4). */
+export function philoxWords(size: number, key: PhiloxKey): Uint32Array {
+  const out = new Uint32Array(size);
+  for (let block = 0; 4 * block < size; block++) {
+    const words = philox4x32([block, 0, 0, 0], key);
+    for (let w = 0; w < 4 && 4 * block + w < size; w++) out[4 * block + w] = words[w];
+  }
+  return out;
+}
+
+/**
+ * The word u32 as a uniform on the open (0, 1) that float32 holds exactly:
+ * (2m + 1) / 2^24 with m its top 23 bits (as openUniformFloat32 makes them).
+ */
+export function openUniformOfWord(word: number): number {
+  return ((word >>> 9) * 2 + 1) / 16777216;
+}
+
+/** The first `size` open uniforms of the stream with `key`. */
+export function philoxUniforms(size: number, key: PhiloxKey): Float32Array {
+  const words = philoxWords(size, key);
+  const out = new Float32Array(size);
+  for (let i = 0; i < size; i++) out[i] = openUniformOfWord(words[i]);
+  return out;
+}
