@@ -6,7 +6,6 @@
  */
 import { it, test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import * as tf from '@tensorflow/tfjs';
 import { describeBackends } from './helpers/backends.js';
 import { mulhi32, philox4x32, philoxKey, philoxUniforms, philoxWords } from '../src/ops/philox.js';
 import { COUNTER_GUMBEL_KERNEL, counterGumbel, counterUniform } from '../src/ops/gumbel_noise.js';
