@@ -10,6 +10,7 @@ import * as assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { describeBackends } from './helpers/backends.js';
 import { buildVae } from '../src/model/vae.js';
+import { DEFAULT_VAE_CONFIG } from '../src/model/config.js';
 import { evaluateVae, type EvalOptions } from '../src/model/evaluate.js';
 import { Rng } from '../src/random.js';
 import { countWebGpuWork } from '../src/webgpu/counters.js';
@@ -20,7 +21,7 @@ await describeBackends('evaluateVae reads once per evaluation', (backend) => {
   const options: Array<Partial<EvalOptions>> = [{ batchSize: 50 }, { batchSize: 40, iwSamples: 30, maxRows: 500, seed: 3 }];
   for (const opts of options) {
     it(`${opts.iwSamples ? 'with' : 'without'} the IW bound: ${Math.ceil(COUNT / opts.batchSize!)} batches, progress per batch, one read, no leak`, async () => {
-      const model = buildVae({ inputDim: 784, latentVars: 6, categories: 5, encoderUnits: [32], decoderUnits: [32] }, 3);
+      const model = buildVae({ ...DEFAULT_VAE_CONFIG, latentVars: 6, categories: 5, encoderUnits: [32], decoderUnits: [32] }, 3);
       const rng = new Rng(11);
       const images = Float32Array.from({ length: COUNT * 784 }, () => (rng.nextOpen01() < 0.13 ? 1 : 0));
       const progress: number[] = [];
