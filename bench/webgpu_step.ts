@@ -102,7 +102,11 @@ async function measure(s: Setup): Promise<{ ms: number; counts: WebGpuCounts; lo
 }
 
 const perStep = (n: number, digits = 1) => Number((n / steps).toFixed(digits));
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
 const modelName = values.small ? 'small 784-64-(10x10)-64-784' : 'default 784-512-256-(20x10)-256-512-784';
 
 function row(s: Setup, ms: number[], m: Awaited<ReturnType<typeof measure>>) {

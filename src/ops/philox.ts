@@ -66,12 +66,46 @@ export function philoxKey(seed: number, ...keys: number[]): PhiloxKey {
   return [deriveSeed(seed, KEY_TAG, 0, ...keys), deriveSeed(seed, KEY_TAG, 1, ...keys)];
 }
 
-/** The first `size` u32 words of the stream with `key`: word i is word i % 4 of block floor(i / 4). */
+/**
+ * The first `size` u32 words of the stream with `key`: word i is word i % 4
+ * of block floor(i / 4). The rounds of philox4x32 inlined, with the round keys
+ * computed once and nothing allocated per block: this runs at every training
+ * step on backends without the GPU kernel.
+ */
 export function philoxWords(size: number, key: PhiloxKey): Uint32Array {
   const out = new Uint32Array(size);
-  for (let block = 0; 4 * block < size; block++) {
-    const words = philox4x32([block, 0, 0, 0], key);
-    for (let w = 0; w < 4 && 4 * block + w < size; w++) out[4 * block + w] = words[w];
+  const k0 = new Uint32Array(PHILOX_ROUNDS);
+  const k1 = new Uint32Array(PHILOX_ROUNDS);
+  for (let r = 0; r < PHILOX_ROUNDS; r++) {
+    k0[r] = key[0] + r * W0;
+    k1[r] = key[1] + r * W1;
+  }
+  const blocks = Math.ceil(size / 4);
+  for (let block = 0; block < blocks; block++) {
+    let c0 = block >>> 0;
+    let c1 = 0;
+    let c2 = 0;
+    let c3 = 0;
+    for (let r = 0; r < PHILOX_ROUNDS; r++) {
+      const hi0 = mulhi32(M0, c0);
+      const lo0 = Math.imul(M0, c0) >>> 0;
+      const hi1 = mulhi32(M1, c2);
+      const lo1 = Math.imul(M1, c2) >>> 0;
+      c0 = (hi1 ^ c1 ^ k0[r]) >>> 0;
+      c1 = lo1;
+      c2 = (hi0 ^ c3 ^ k1[r]) >>> 0;
+      c3 = lo0;
+    }
+    const i = 4 * block;
+    if (i + 3 < size) {
+      out[i] = c0;
+      out[i + 1] = c1;
+      out[i + 2] = c2;
+      out[i + 3] = c3;
+    } else {
+      const words = [c0, c1, c2, c3];
+      for (let w = 0; i + w < size; w++) out[i + w] = words[w];
+    }
   }
   return out;
 }
