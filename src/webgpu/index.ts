@@ -1,9 +1,10 @@
 /**
  * catvae's WGSL kernels for the webgpu backend, registered under the op names
  * the wasm kernels use (src/wasm/step_ops.ts, src/wasm/adam.ts,
- * src/layers/gumbel_noise.ts): the ops pick whichever kernel the current
- * backend has. Loaded by the backend selection once webgpu is up; imported
- * by nothing in model/layers.
+ * src/ops/gumbel_noise.ts), plus the counter-based noise that only a GPU gains
+ * from drawing itself (COUNTER_GUMBEL_KERNEL): the ops pick whichever kernel
+ * the current backend has. Loaded by the backend selection once webgpu is up;
+ * imported by nothing in model/layers.
  *
  * CATVAE_WEBGPU_KERNELS=0 leaves them unregistered (the plain tfjs ops run):
  * for before/after measurements and for bisecting a wrong result.
