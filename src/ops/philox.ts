@@ -12,47 +12,54 @@
  */
 import { deriveSeed } from '../random.js';
 
-const M0 = 0xd2511f53;
-const M1 = 0xcd9e8d57;
+// The state is kept as int32 bit patterns (| 0, Math.imul), which V8 keeps
+// unboxed; words are made unsigned only when they leave (>>> 0, a Uint32Array).
+const M0 = 0xd2511f53 | 0;
+const M1 = 0xcd9e8d57 | 0;
 /** The Weyl sequence that bumps the key between rounds (golden ratio and sqrt(3) - 1). */
-const W0 = 0x9e3779b9;
-const W1 = 0xbb67ae85;
+const W0 = 0x9e3779b9 | 0;
+const W1 = 0xbb67ae85 | 0;
 /** Salmon et al.'s recommended round count, with a safety margin (7 pass BigCrush). */
 export const PHILOX_ROUNDS = 10;
 
-/** The high 32 bits of the 64-bit product a * b of two u32, from 16-bit halves (every partial product is exact in a double). */
-export function mulhi32(a: number, b: number): number {
+/** The high word of the 64-bit product of two u32 (given as any 32-bit pattern), as an int32 bit pattern, from 16-bit halves. */
+function mulhiBits(a: number, b: number): number {
   const aLo = a & 0xffff;
   const aHi = a >>> 16;
   const bLo = b & 0xffff;
   const bHi = b >>> 16;
-  const loLo = aLo * bLo;
-  const loHi = aLo * bHi;
-  const hiLo = aHi * bLo;
-  const carry = ((loLo >>> 16) + (loHi & 0xffff) + (hiLo & 0xffff)) >>> 16;
-  return (aHi * bHi + (loHi >>> 16) + (hiLo >>> 16) + carry) >>> 0;
+  const loHi = Math.imul(aLo, bHi);
+  const hiLo = Math.imul(aHi, bLo);
+  // Each partial product's bits are exact (Math.imul wraps only the sign); the carry out of the low word is at most 2.
+  const carry = ((Math.imul(aLo, bLo) >>> 16) + (loHi & 0xffff) + (hiLo & 0xffff)) >>> 16;
+  return (Math.imul(aHi, bHi) + (loHi >>> 16) + (hiLo >>> 16) + carry) | 0;
+}
+
+/** The high 32 bits of the 64-bit product a * b of two u32 (JS and WGSL have no 32x32 -> 64 multiply). */
+export function mulhi32(a: number, b: number): number {
+  return mulhiBits(a, b) >>> 0;
 }
 
 /** The 4 output words of Philox4x32 with `rounds` rounds for a counter of 4 words and a key of 2 (all u32). */
 export function philox4x32(counter: readonly number[], key: readonly number[], rounds = PHILOX_ROUNDS): [number, number, number, number] {
-  let [c0, c1, c2, c3] = counter.map((c) => c >>> 0);
-  let k0 = key[0] >>> 0;
-  let k1 = key[1] >>> 0;
+  let [c0, c1, c2, c3] = counter.map((c) => c | 0);
+  let k0 = key[0] | 0;
+  let k1 = key[1] | 0;
   for (let r = 0; r < rounds; r++) {
     if (r > 0) {
-      k0 = (k0 + W0) >>> 0;
-      k1 = (k1 + W1) >>> 0;
+      k0 = (k0 + W0) | 0;
+      k1 = (k1 + W1) | 0;
     }
-    const hi0 = mulhi32(M0, c0);
-    const lo0 = Math.imul(M0, c0) >>> 0;
-    const hi1 = mulhi32(M1, c2);
-    const lo1 = Math.imul(M1, c2) >>> 0;
-    c0 = (hi1 ^ c1 ^ k0) >>> 0;
+    const hi0 = mulhiBits(M0, c0);
+    const lo0 = Math.imul(M0, c0);
+    const hi1 = mulhiBits(M1, c2);
+    const lo1 = Math.imul(M1, c2);
+    c0 = hi1 ^ c1 ^ k0;
     c1 = lo1;
-    c2 = (hi0 ^ c3 ^ k1) >>> 0;
+    c2 = hi0 ^ c3 ^ k1;
     c3 = lo0;
   }
-  return [c0, c1, c2, c3];
+  return [c0 >>> 0, c1 >>> 0, c2 >>> 0, c3 >>> 0];
 }
 
 /** A Philox key: two u32 words. */
@@ -68,33 +75,32 @@ export function philoxKey(seed: number, ...keys: number[]): PhiloxKey {
 
 /**
  * The first `size` u32 words of the stream with `key`: word i is word i % 4
- * of block floor(i / 4). The rounds of philox4x32 inlined, with the round keys
- * computed once and nothing allocated per block: this runs at every training
- * step on backends without the GPU kernel.
+ * of block floor(i / 4). The rounds of philox4x32 inlined (the key bumped
+ * after each round, which is the same as before each but the first), nothing
+ * allocated per block: this runs at every training step on backends without
+ * the GPU kernel.
  */
 export function philoxWords(size: number, key: PhiloxKey): Uint32Array {
   const out = new Uint32Array(size);
-  const k0 = new Uint32Array(PHILOX_ROUNDS);
-  const k1 = new Uint32Array(PHILOX_ROUNDS);
-  for (let r = 0; r < PHILOX_ROUNDS; r++) {
-    k0[r] = key[0] + r * W0;
-    k1[r] = key[1] + r * W1;
-  }
   const blocks = Math.ceil(size / 4);
   for (let block = 0; block < blocks; block++) {
-    let c0 = block >>> 0;
+    let c0 = block | 0;
     let c1 = 0;
     let c2 = 0;
     let c3 = 0;
+    let k0 = key[0] | 0;
+    let k1 = key[1] | 0;
     for (let r = 0; r < PHILOX_ROUNDS; r++) {
-      const hi0 = mulhi32(M0, c0);
-      const lo0 = Math.imul(M0, c0) >>> 0;
-      const hi1 = mulhi32(M1, c2);
-      const lo1 = Math.imul(M1, c2) >>> 0;
-      c0 = (hi1 ^ c1 ^ k0[r]) >>> 0;
+      const hi0 = mulhiBits(M0, c0);
+      const lo0 = Math.imul(M0, c0);
+      const hi1 = mulhiBits(M1, c2);
+      const lo1 = Math.imul(M1, c2);
+      c0 = hi1 ^ c1 ^ k0;
       c1 = lo1;
-      c2 = (hi0 ^ c3 ^ k1[r]) >>> 0;
+      c2 = hi0 ^ c3 ^ k1;
       c3 = lo0;
+      k0 = (k0 + W0) | 0;
+      k1 = (k1 + W1) | 0;
     }
     const i = 4 * block;
     if (i + 3 < size) {
