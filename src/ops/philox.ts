@@ -40,16 +40,19 @@ export function mulhi32(a: number, b: number): number {
   return mulhiBits(a, b) >>> 0;
 }
 
-/** The 4 output words of Philox4x32 with `rounds` rounds for a counter of 4 words and a key of 2 (all u32). */
-export function philox4x32(counter: readonly number[], key: readonly number[], rounds = PHILOX_ROUNDS): [number, number, number, number] {
-  let [c0, c1, c2, c3] = counter.map((c) => c | 0);
-  let k0 = key[0] | 0;
-  let k1 = key[1] | 0;
+/**
+ * Philox4x32 with `rounds` rounds, in place: `block` holds the counter's 4
+ * words on entry and the output's on return (int32 bit patterns). The key is
+ * bumped after each round, which is the same as before each but the first.
+ */
+function philoxInPlace(block: Int32Array, key0: number, key1: number, rounds: number): void {
+  let c0 = block[0];
+  let c1 = block[1];
+  let c2 = block[2];
+  let c3 = block[3];
+  let k0 = key0 | 0;
+  let k1 = key1 | 0;
   for (let r = 0; r < rounds; r++) {
-    if (r > 0) {
-      k0 = (k0 + W0) | 0;
-      k1 = (k1 + W1) | 0;
-    }
     const hi0 = mulhiBits(M0, c0);
     const lo0 = Math.imul(M0, c0);
     const hi1 = mulhiBits(M1, c2);
@@ -58,8 +61,20 @@ export function philox4x32(counter: readonly number[], key: readonly number[], r
     c1 = lo1;
     c2 = hi0 ^ c3 ^ k1;
     c3 = lo0;
+    k0 = (k0 + W0) | 0;
+    k1 = (k1 + W1) | 0;
   }
-  return [c0 >>> 0, c1 >>> 0, c2 >>> 0, c3 >>> 0];
+  block[0] = c0;
+  block[1] = c1;
+  block[2] = c2;
+  block[3] = c3;
+}
+
+/** The 4 output words of Philox4x32 with `rounds` rounds for a counter of 4 words and a key of 2 (all u32). */
+export function philox4x32(counter: readonly number[], key: readonly number[], rounds = PHILOX_ROUNDS): [number, number, number, number] {
+  const block = Int32Array.from(counter.slice(0, 4), (c) => c | 0);
+  philoxInPlace(block, key[0], key[1], rounds);
+  return [block[0] >>> 0, block[1] >>> 0, block[2] >>> 0, block[3] >>> 0];
 }
 
 /** A Philox key: two u32 words. */
@@ -75,43 +90,19 @@ export function philoxKey(seed: number, ...keys: number[]): PhiloxKey {
 
 /**
  * The first `size` u32 words of the stream with `key`: word i is word i % 4
- * of block floor(i / 4). The rounds of philox4x32 inlined (the key bumped
- * after each round, which is the same as before each but the first), nothing
- * allocated per block: this runs at every training step on backends without
- * the GPU kernel.
+ * of block floor(i / 4). Nothing is allocated per block: this runs at every
+ * training step on backends without the GPU kernel.
  */
 export function philoxWords(size: number, key: PhiloxKey): Uint32Array {
   const out = new Uint32Array(size);
+  const block = new Int32Array(4);
   const blocks = Math.ceil(size / 4);
-  for (let block = 0; block < blocks; block++) {
-    let c0 = block | 0;
-    let c1 = 0;
-    let c2 = 0;
-    let c3 = 0;
-    let k0 = key[0] | 0;
-    let k1 = key[1] | 0;
-    for (let r = 0; r < PHILOX_ROUNDS; r++) {
-      const hi0 = mulhiBits(M0, c0);
-      const lo0 = Math.imul(M0, c0);
-      const hi1 = mulhiBits(M1, c2);
-      const lo1 = Math.imul(M1, c2);
-      c0 = hi1 ^ c1 ^ k0;
-      c1 = lo1;
-      c2 = hi0 ^ c3 ^ k1;
-      c3 = lo0;
-      k0 = (k0 + W0) | 0;
-      k1 = (k1 + W1) | 0;
-    }
-    const i = 4 * block;
-    if (i + 3 < size) {
-      out[i] = c0;
-      out[i + 1] = c1;
-      out[i + 2] = c2;
-      out[i + 3] = c3;
-    } else {
-      const words = [c0, c1, c2, c3];
-      for (let w = 0; i + w < size; w++) out[i + w] = words[w];
-    }
+  for (let b = 0; b < blocks; b++) {
+    block[0] = b;
+    block[1] = block[2] = block[3] = 0;
+    philoxInPlace(block, key[0], key[1], PHILOX_ROUNDS);
+    const i = 4 * b;
+    for (let w = 0; w < 4 && i + w < size; w++) out[i + w] = block[w];
   }
   return out;
 }
