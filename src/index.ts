@@ -8,8 +8,8 @@
 import { warnIfTwoTfjsCopies } from './tfjs_copies.js';
 
 // The layer, its maths and its temperature schedule: usable in any tfjs model.
-export { GumbelSoftmax, gumbelSoftmax, findGumbelSoftmaxLayers, INFERENCE_MODES } from './layers/gumbel_softmax.js';
-export type { GumbelSoftmaxArgs, InferenceMode } from './layers/gumbel_softmax.js';
+export { GumbelSoftmax, gumbelSoftmax, findGumbelSoftmaxLayers, INFERENCE_MODES, NOISE_GENERATORS } from './layers/gumbel_softmax.js';
+export type { GumbelSoftmaxArgs, InferenceMode, NoiseGenerator } from './layers/gumbel_softmax.js';
 export {
   gumbelNoiseValues,
   sampleGumbel,
@@ -64,6 +64,11 @@ export {
   RELU_GRADIENT_KERNEL,
   BERNOULLI_GRADIENT_KERNEL,
   gumbelFromUniform,
+  counterGumbel,
+  counterUniform,
+  philoxKey,
+  philox4x32,
+  COUNTER_GUMBEL_KERNEL,
   sparseInputDense,
   sparseInputKernelGrad,
   SPARSE_DENSE_KERNEL,

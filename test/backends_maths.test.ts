@@ -22,6 +22,7 @@ import {
   RELU_GRADIENT_KERNEL,
 } from '../src/ops/step_ops.js';
 import { gumbelFromUniform, openUniformFloat32, GUMBEL_NOISE_KERNEL } from '../src/ops/gumbel_noise.js';
+import { philoxKey, philoxUniforms } from '../src/ops/philox.js';
 import { sparseInputDense, sparseInputKernelGrad, SPARSE_DENSE_GRAD_KERNEL, SPARSE_DENSE_KERNEL } from '../src/ops/sparse_dense.js';
 import { ADAM_KERNEL, fusedAdam } from '../src/ops/adam.js';
 import { hasKernel } from '../src/ops/dispatch.js';
@@ -184,8 +185,8 @@ await describeBackends('Gumbel-Softmax layer against float64', (backend) => {
   const [rows, k, tau, seed] = [6, 7, 0.6, 21];
   const logits = uniforms(rows * k, 30, -2, 2);
   const w = uniforms(rows * k, 31);
-  // The layer's first call draws from the stream (seed, 0): the same uniforms, logs in float64.
-  const u = openUniformFloat32(rows * k, new Rng(seed, 0));
+  // The layer's first call draws from the Philox stream (seed, 0): the same uniforms, logs in float64.
+  const u = philoxUniforms(rows * k, philoxKey(seed, 0));
   const y = byRows(logits, k, (row, base) => softmaxRow(row.map((l, j) => (l - Math.log(-Math.log(u[base + j]))) / tau)));
   // d/dlogits of sum(w y): y (w - sum_k w y) / tau, the soft gradient (also the straight-through one).
   const grad = byRows(y, k, (row, base) => {

@@ -24,9 +24,9 @@ q() { [ "$QUICK" = 1 ] && echo "$1" || echo "$2"; }
 # 1. the doctor lists the GPU (WebGPU adapter, nvidia-smi) and exits 0
 stage doctor 40 node --import tsx scripts/doctor.ts
 # 2. the webgpu tests on the hardware adapter (the auto test then expects webgpu, not wasm)
-stage webgpu_tests 90 node --import tsx --test test/webgpu.test.ts test/webgpu_kernels.test.ts test/webgpu_training.test.ts test/webgpu_cli.test.ts
-# 3. dispatches, uploads, reads and ms per step, without (--plain: the code before the WGSL kernels) and with the kernels
-stage webgpu_step 50 bash -c "for b in 100 1000; do for p in --plain ''; do node --import tsx bench/webgpu_step.ts --batch \$b --steps $(q 5 200) --warmup $(q 2 20) --json \$p; done; done"
+stage webgpu_tests 90 node --import tsx --test test/webgpu.test.ts test/webgpu_kernels.test.ts test/webgpu_training.test.ts test/webgpu_cli.test.ts test/philox_noise.test.ts test/evaluate_reads.test.ts
+# 3. dispatches, uploads, reads and ms per step: kernels off (the code before the WGSL kernels) and on, noise sfc32 (host) and philox (GPU)
+stage webgpu_step 50 bash -c "for b in 100 1000; do node --import tsx bench/webgpu_step.ts --compare --batch \$b --rounds $(q 1 2) --steps $(q 2 100) --warmup $(q 1 10) --json; done"
 # 4. catvae bench on webgpu at batch 100 and 1000 (PyTorch CUDA is stage 5, in the same call)
 stage bench_webgpu 60 node --import tsx scripts/bench.ts --backends webgpu --batch 100 1000 --seconds $(q 2 6) --warmup-seconds $(q 2 3) --torch false
 # 5. the same VAE in PyTorch on CUDA, eager and torch.compile, batch 100 and 1000

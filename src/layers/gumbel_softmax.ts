@@ -6,10 +6,20 @@ import * as tf from '@tensorflow/tfjs';
 import { Rng, randomSeed } from '../random.js';
 import { DEFAULT_RAO_SAMPLES, gumbelRaoSample, reinmaxSample, resolveEstimator, validateRaoSamples, type Estimator } from './estimators.js';
 import { alongAxis, normalizeAxis, oneHotArgmax, relaxedOneHot, sampleGumbel, softmaxAlong, straightThrough } from './gumbel_noise.js';
+import { counterGumbel } from '../ops/gumbel_noise.js';
+import { philoxKey } from '../ops/philox.js';
 
 /** What the layer returns when not training (predict, evaluate, training: false). */
 export type InferenceMode = 'argmax' | 'sample' | 'softmax';
 export const INFERENCE_MODES: readonly InferenceMode[] = ['argmax', 'sample', 'softmax'];
+
+/**
+ * The generator of the layer's noise: 'philox' (counter-based: a GPU draws it
+ * itself, and every backend draws the same uniforms) or 'sfc32' (drawn on the
+ * host; the stream of layers saved before the option existed).
+ */
+export type NoiseGenerator = 'philox' | 'sfc32';
+export const NOISE_GENERATORS: readonly NoiseGenerator[] = ['philox', 'sfc32'];
 
 type LayerArgs = NonNullable<ConstructorParameters<typeof tf.layers.Layer>[0]>;
 type Kwargs = Parameters<tf.layers.Layer['call']>[1];
@@ -32,6 +42,8 @@ export interface GumbelSoftmaxArgs extends LayerArgs {
   learnTemperature?: boolean;
   /** Seed of the noise: the same seed gives the same sequence of samples. */
   seed?: number;
+  /** The generator of the noise (default 'philox'; a saved config without it means 'sfc32'). */
+  noise?: NoiseGenerator;
 }
 
 /** Floor of a learned temperature (learnTemperature): below 1e-2 float32 softmax saturates anyway. */
@@ -55,6 +67,7 @@ export class GumbelSoftmax extends tf.layers.Layer {
   readonly learnTemperature: boolean;
   /** The configured seed, or null when the layer draws its own. */
   readonly seed: number | null;
+  readonly noise: NoiseGenerator;
 
   private noiseSeed: number;
   /** How many noise tensors have been drawn: with noiseSeed, the whole RNG state. */
@@ -90,6 +103,10 @@ export class GumbelSoftmax extends tf.layers.Layer {
       throw new Error(`GumbelSoftmax: seed must be an integer, got ${String(args.seed)}`);
     }
     this.seed = args.seed ?? null;
+    this.noise = args.noise ?? 'philox';
+    if (!NOISE_GENERATORS.includes(this.noise)) {
+      throw new Error(`GumbelSoftmax: unknown noise generator '${String(args.noise)}': use one of ${NOISE_GENERATORS.join(', ')}`);
+    }
     this.noiseSeed = this.seed ?? randomSeed();
     this.supportsMasking = true;
     // Check the axis now when the input shape is already known.
@@ -185,7 +202,14 @@ export class GumbelSoftmax extends tf.layers.Layer {
    * sample itself (the VAE's hand-written step) and must replay the same noise.
    */
   drawNoise(shape: number[]): tf.Tensor {
-    return sampleGumbel(shape, new Rng(this.noiseSeed, this.noiseCalls++));
+    return this.noiseOf(shape, this.noiseCalls++);
+  }
+
+  /** Gumbel noise of the stream (seed, call, ...subStream) from the layer's generator. */
+  private noiseOf(shape: number[], call: number, ...subStream: number[]): tf.Tensor {
+    return this.noise === 'philox'
+      ? counterGumbel(shape, philoxKey(this.noiseSeed, call, ...subStream))
+      : sampleGumbel(shape, new Rng(this.noiseSeed, call, ...subStream));
   }
 
   /**
@@ -197,8 +221,7 @@ export class GumbelSoftmax extends tf.layers.Layer {
   drawEstimatorNoise(shape: number[]): { gumbel: tf.Tensor; raoNoise: tf.Tensor | null } {
     const call = this.noiseCalls;
     const gumbel = this.drawNoise(shape);
-    const raoNoise =
-      this.estimator === 'gumbel-rao' ? sampleGumbel([this.raoSamples, ...shape], new Rng(this.noiseSeed, call, RAO_STREAM)) : null;
+    const raoNoise = this.estimator === 'gumbel-rao' ? this.noiseOf([this.raoSamples, ...shape], call, RAO_STREAM) : null;
     return { gumbel, raoNoise };
   }
 
@@ -234,6 +257,14 @@ export class GumbelSoftmax extends tf.layers.Layer {
     });
   }
 
+  /** A saved config without `noise` predates the option: its layer drew from sfc32, and keeps doing so (exact resume). */
+  static override fromConfig<T extends tf.serialization.Serializable>(
+    cls: tf.serialization.SerializableConstructor<T>,
+    config: tf.serialization.ConfigDict,
+  ): T {
+    return new cls({ ...config, noise: config.noise ?? 'sfc32' });
+  }
+
   override computeOutputShape(inputShape: Shape | Shape[]): Shape | Shape[] {
     return inputShape;
   }
@@ -248,6 +279,7 @@ export class GumbelSoftmax extends tf.layers.Layer {
       axis: this.axis,
       inferenceMode: this.inferenceMode,
       learnTemperature: this.learnTemperature,
+      noise: this.noise,
     };
     if (this.seed != null) config.seed = this.seed;
     return { ...super.getConfig(), ...config };

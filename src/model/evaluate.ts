@@ -96,44 +96,42 @@ function repeated(values: Float32Array, s: number): Float32Array {
 
 /**
  * The IW bound of one batch: -logmeanexp over m samples of log w, per image.
- * Images and log q are repeated for a pass of s samples on the host: tfjs-wasm's
- * Tile kernel took ~1 s to repeat 100 images 100 times, longer than the decoder.
+ * A pass of s samples repeats the images on the host (they are there anyway:
+ * tfjs-wasm's Tile kernel took ~1 s to repeat 100 images 100 times, longer
+ * than the decoder) and log q on the device by concatenation (a copy: reading
+ * it back would cost a GPU a sync per batch).
  */
-async function iwBound(
-  model: CategoricalVae,
-  images: Float32Array,
-  logits: tf.Tensor3D,
-  options: EvalOptions,
-  firstImage: number,
-): Promise<tf.Tensor1D> {
-  const [b, n, k] = logits.shape;
+function iwBound(model: CategoricalVae, images: Float32Array, logits: tf.Tensor3D, options: EvalOptions, firstImage: number): tf.Tensor1D {
+  const [b] = logits.shape;
   const dim = images.length / b;
   const perPass = Math.max(1, Math.min(options.iwSamples, Math.floor(options.maxRows / b)));
-  const chunks: tf.Tensor2D[] = [];
-  const logQValues = await tf.tidy(() => tf.logSoftmax(logits)).data();
-  for (let done = 0; done < options.iwSamples; done += perPass) {
-    const s = Math.min(perPass, options.iwSamples - done);
-    chunks.push(
-      tf.tidy(() => {
-        const logQ = tf.tensor3d(repeated(logQValues as Float32Array, s), [s * b, n, k]);
-        const x = tf.tensor2d(repeated(images, s), [s * b, dim]);
-        // Rows are sample-major: row j * b + i is sample done + j of image firstImage + i.
-        const keys = Array.from({ length: s * b }, (_, r) => [firstImage + (r % b), done + Math.floor(r / b)]);
-        const z = sampleCodes(logQ, options.seed + 1, keys);
-        return logImportanceWeights(model, x, logQ, z).reshape([s, b]) as tf.Tensor2D;
-      }),
-    );
-  }
-  const result = tf.tidy(() => logMeanExp(tf.concat(chunks, 0), 0).neg() as tf.Tensor1D);
-  tf.dispose(chunks);
-  return result;
+  return tf.tidy(() => {
+    const logQ1 = tf.logSoftmax(logits) as tf.Tensor3D;
+    const chunks: tf.Tensor2D[] = [];
+    for (let done = 0; done < options.iwSamples; done += perPass) {
+      const s = Math.min(perPass, options.iwSamples - done);
+      chunks.push(
+        tf.tidy(() => {
+          const logQ = s === 1 ? logQ1 : (tf.concat(new Array<tf.Tensor3D>(s).fill(logQ1), 0) as tf.Tensor3D);
+          const x = tf.tensor2d(repeated(images, s), [s * b, dim]);
+          // Rows are sample-major: row j * b + i is sample done + j of image firstImage + i.
+          const keys = Array.from({ length: s * b }, (_, r) => [firstImage + (r % b), done + Math.floor(r / b)]);
+          const z = sampleCodes(logQ, options.seed + 1, keys);
+          return logImportanceWeights(model, x, logQ, z).reshape([s, b]) as tf.Tensor2D;
+        }),
+      );
+    }
+    return logMeanExp(tf.concat(chunks, 0), 0).neg() as tf.Tensor1D;
+  });
 }
 
 /**
- * Evaluates `count` binarised images of `dim` pixels each.
- * Sums are read back once per batch, so memory stays bounded. Models are
- * called with apply, not predict: predict would split each pass into
- * batches of 32.
+ * Evaluates `count` binarised images of `dim` pixels each. Each batch's sums
+ * stay on the device, a few floats each, and are read back together at the
+ * end: one GPU-to-CPU read per evaluation instead of one to three per batch
+ * (each a submit and a wait on a GPU). They are added up in float64 on the
+ * host in batch order, as before. Models are called with apply, not predict:
+ * predict would split each pass into batches of 32.
  */
 export async function evaluateVae(
   model: CategoricalVae,
@@ -144,41 +142,50 @@ export async function evaluateVae(
   const opts = { ...DEFAULT_EVAL_OPTIONS, ...options };
   const dim = model.config.inputDim;
   if (images.length !== count * dim) throw new Error(`evaluate: expected ${count} x ${dim} values, got ${images.length}`);
-  let recon = 0;
-  let kl = 0;
-  let nllIw = 0;
-  for (let start = 0; start < count; start += opts.batchSize) {
-    const b = Math.min(opts.batchSize, count - start);
-    const batchImages = images.subarray(start * dim, (start + b) * dim);
-    const x = tf.tensor2d(batchImages, [b, dim]);
-    const logits = encode(model, x);
-    const sums = tf.tidy(() => {
-      const z = sampleCodes(
-        logits,
-        opts.seed,
-        Array.from({ length: b }, (_, i) => [start + i]),
+  /** Per batch: [recon, kl] and, with IW samples, the batch's summed bound. */
+  const batchSums: tf.Tensor1D[] = [];
+  let all: tf.Tensor | null = null;
+  try {
+    for (let start = 0; start < count; start += opts.batchSize) {
+      const b = Math.min(opts.batchSize, count - start);
+      const batchImages = images.subarray(start * dim, (start + b) * dim);
+      batchSums.push(
+        tf.tidy(() => {
+          const x = tf.tensor2d(batchImages, [b, dim]);
+          const logits = encode(model, x);
+          const z = sampleCodes(
+            logits,
+            opts.seed,
+            Array.from({ length: b }, (_, i) => [start + i]),
+          );
+          const xLogits = model.decoder.apply(z) as tf.Tensor2D;
+          const terms = [bernoulliNll(x, xLogits).sum(), categoricalKlToUniform(logits).sum()];
+          if (opts.iwSamples > 0) terms.push(iwBound(model, batchImages, logits, opts, start).sum());
+          return tf.stack(terms) as tf.Tensor1D;
+        }),
       );
-      const xLogits = model.decoder.apply(z) as tf.Tensor2D;
-      return tf.stack([bernoulliNll(x, xLogits).sum(), categoricalKlToUniform(logits).sum()]);
-    });
-    const [r, k] = await sums.data();
-    recon += r;
-    kl += k;
-    if (opts.iwSamples > 0) {
-      const bound = await iwBound(model, batchImages, logits, opts, start);
-      const total = bound.sum();
-      nllIw += (await total.data())[0];
-      tf.dispose([bound, total]);
+      opts.onProgress?.(start + b, count);
     }
-    tf.dispose([x, logits, sums]);
-    opts.onProgress?.(start + b, count);
+    all = tf.stack(batchSums);
+    const sums = await all.data();
+    const width = opts.iwSamples > 0 ? 3 : 2;
+    let recon = 0;
+    let kl = 0;
+    let nllIw = 0;
+    for (let i = 0; i < batchSums.length; i++) {
+      recon += sums[i * width];
+      kl += sums[i * width + 1];
+      if (width === 3) nllIw += sums[i * width + 2];
+    }
+    return {
+      neg_elbo: (recon + kl) / count,
+      recon: recon / count,
+      kl: kl / count,
+      nll_iw: opts.iwSamples > 0 ? nllIw / count : null,
+      iw_samples: opts.iwSamples,
+      examples: count,
+    };
+  } finally {
+    tf.dispose([...batchSums, ...(all ? [all] : [])]);
   }
-  return {
-    neg_elbo: (recon + kl) / count,
-    recon: recon / count,
-    kl: kl / count,
-    nll_iw: opts.iwSamples > 0 ? nllIw / count : null,
-    iw_samples: opts.iwSamples,
-    examples: count,
-  };
 }

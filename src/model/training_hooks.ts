@@ -48,14 +48,15 @@ export function tensorBoardHooks(options: TensorBoardHookOptions): TrainerHooks 
   const pictures = async (model: CategoricalVae, step: number, epoch: number) => {
     const x = tf.tensor2d(testDigits, [shown, rows * cols]);
     const recon = reconstruct(model, x, 'argmax');
-    // Originals on the first row, their reconstructions under them.
-    const both = tf.concat([x, recon]);
     const prior = samplePrior(model, 64, config.seed);
-    // Asynchronous reads: webgpu has no synchronous read in Node.
-    const [bothValues, priorValues] = await Promise.all([both.data(), prior.data()]);
-    const reconImage = grid(bothValues as Float32Array, 2 * shown, rows, cols, shown);
-    const priorImage = grid(priorValues as Float32Array, 64, rows, cols, 8);
-    tf.dispose([x, recon, both, prior]);
+    // Originals, their reconstructions, then the prior samples: one asynchronous read (webgpu has no synchronous one in Node).
+    const all = tf.concat([x, recon, prior]);
+    const values = (await all.data()) as Float32Array;
+    const pixels = rows * cols;
+    // Originals on the first row, their reconstructions under them.
+    const reconImage = grid(values.subarray(0, 2 * shown * pixels), 2 * shown, rows, cols, shown);
+    const priorImage = grid(values.subarray(2 * shown * pixels), 64, rows, cols, 8);
+    tf.dispose([x, recon, prior, all]);
     train.image('pictures/reconstructions', reconImage, step);
     train.image('pictures/prior_samples', priorImage, step);
     if (picturesDir) {

@@ -1,15 +1,31 @@
 /**
- * Gumbel(0, 1) noise as a named op: uniforms drawn on the host (seeded, so
- * runs reproduce), the two logs g = -log(-log u) taken on the backend. A
- * backend plug-in may register one kernel for the two logs
- * (GUMBEL_NOISE_KERNEL; src/wasm/step_kernels.ts does).
+ * Gumbel(0, 1) noise as named ops, seeded so that runs reproduce:
+ * - sampleGumbel: uniforms from a host generator (sfc32, sequential), the two
+ *   logs g = -log(-log u) taken on the backend (GUMBEL_NOISE_KERNEL; the
+ *   wasm and webgpu plug-ins register it);
+ * - counterGumbel: uniforms from the counter-based Philox stream of a key
+ *   (src/ops/philox.ts), which a GPU kernel (COUNTER_GUMBEL_KERNEL, in
+ *   src/webgpu) draws itself, with no upload; elsewhere the host computes the
+ *   same uniforms bit for bit and the logs run as above.
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../random.js';
 import { runOp } from './dispatch.js';
+import { openUniformOfWord, philoxUniforms, type PhiloxKey } from './philox.js';
 
 /** Name of the optional kernel that turns uniforms u into -log(-log(u)) in one pass. */
 export const GUMBEL_NOISE_KERNEL = 'CatvaeGumbelNoise';
+/** Name of the optional kernel that draws counter-based Philox noise on the device (attrs CounterNoiseAttrs, no inputs). */
+export const COUNTER_GUMBEL_KERNEL = 'CatvaeCounterGumbel';
+
+/** The attributes of COUNTER_GUMBEL_KERNEL: the stream's key words, the shape, and whether to stop at the uniforms. */
+export interface CounterNoiseAttrs {
+  key0: number;
+  key1: number;
+  shape: number[];
+  /** true: the open uniforms u themselves; false: Gumbel draws -log(-log u). */
+  uniform: boolean;
+}
 
 /** Floor of -log(u): the value it takes at u = 1 - 2^-24 in float32. */
 const MIN_EXPONENTIAL = 5.9604645e-8;
@@ -23,7 +39,7 @@ const SHADER_BACKENDS = new Set(['webgpu', 'webgl']);
  */
 export function openUniformFloat32(size: number, rng: Rng): Float32Array {
   const out = new Float32Array(size);
-  for (let i = 0; i < size; i++) out[i] = ((rng.nextUint32() >>> 9) * 2 + 1) / 16777216;
+  for (let i = 0; i < size; i++) out[i] = openUniformOfWord(rng.nextUint32());
   return out;
 }
 
@@ -43,6 +59,36 @@ export function gumbelFromUniform(u: tf.Tensor): tf.Tensor {
  * g lies in [-2.8, 16.7]; the tails cut off have probability < 1e-7.
  */
 export function sampleGumbel(shape: number[], rng: Rng): tf.Tensor {
-  const size = shape.reduce((a, b) => a * b, 1);
-  return tf.tidy(() => gumbelFromUniform(tf.tensor(openUniformFloat32(size, rng), shape, 'float32')));
+  return tf.tidy(() => gumbelFromUniform(tf.tensor(openUniformFloat32(size(shape), rng), shape, 'float32')));
+}
+
+function counterNoise(shape: number[], key: PhiloxKey, uniform: boolean): tf.Tensor {
+  const attrs: CounterNoiseAttrs = { key0: key[0] >>> 0, key1: key[1] >>> 0, shape: [...shape], uniform };
+  return runOp(COUNTER_GUMBEL_KERNEL, {}, attrs as unknown as tf.NamedAttrMap, () => {
+    const u = tf.tensor(philoxUniforms(size(shape), key), shape, 'float32');
+    return uniform ? u : gumbelFromUniform(u);
+  });
+}
+
+/**
+ * The open uniforms of the Philox stream `key` as a tensor of `shape`: element
+ * i is word i % 4 of block floor(i / 4), made exactly as openUniformFloat32
+ * makes its values; bit-identical on every backend.
+ */
+export function counterUniform(shape: number[], key: PhiloxKey): tf.Tensor {
+  return counterNoise(shape, key, true);
+}
+
+/**
+ * Gumbel(0, 1) noise of `shape` from the Philox stream `key`: -log(-log u) of
+ * counterUniform(shape, key). On webgpu one dispatch draws and transforms
+ * (nothing uploaded); the draws then differ from the host's only by the
+ * shader's log (a few ulps).
+ */
+export function counterGumbel(shape: number[], key: PhiloxKey): tf.Tensor {
+  return counterNoise(shape, key, false);
+}
+
+function size(shape: number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
 }

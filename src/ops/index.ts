@@ -14,7 +14,18 @@ export {
   RELU_GRADIENT_KERNEL,
   BERNOULLI_GRADIENT_KERNEL,
 } from './step_ops.js';
-export { gumbelFromUniform, sampleGumbel, openUniformFloat32, GUMBEL_NOISE_KERNEL } from './gumbel_noise.js';
+export {
+  gumbelFromUniform,
+  sampleGumbel,
+  openUniformFloat32,
+  counterGumbel,
+  counterUniform,
+  GUMBEL_NOISE_KERNEL,
+  COUNTER_GUMBEL_KERNEL,
+} from './gumbel_noise.js';
+export type { CounterNoiseAttrs } from './gumbel_noise.js';
+export { philox4x32, philoxKey, philoxUniforms, philoxWords } from './philox.js';
+export type { PhiloxKey } from './philox.js';
 export { sparseInputDense, sparseInputKernelGrad, SPARSE_DENSE_KERNEL, SPARSE_DENSE_GRAD_KERNEL } from './sparse_dense.js';
 export { FusedAdamOptimizer, fusedAdam, adamUpdate, registerAdamCpuKernel, ADAM_KERNEL } from './adam.js';
 export type { AdamAttrs, AdamInputs } from './adam.js';

@@ -11,13 +11,15 @@ export interface WebGpuCounts {
   dispatches: number;
   reads: number;
   uploads: number;
+  /** Bytes of tensor data those uploads carried (programs' small uniform buffers not included). */
+  uploadBytes: number;
   /** Command buffers handed to the GPU queue. */
   submits: number;
 }
 
 interface TensorData {
   resource?: unknown;
-  values?: unknown;
+  values?: { byteLength?: number } | null;
 }
 
 interface WebGpuBackendLike {
@@ -26,7 +28,7 @@ interface WebGpuBackendLike {
 
 type Method = 'recordAndSubmit' | 'getBufferData' | 'readSync' | 'uploadToGPU' | 'submitQueue';
 /** The method that marks each counted event, and when a call counts. */
-const COUNTED: Record<Method, [keyof WebGpuCounts, (backend: WebGpuBackendLike, args: unknown[]) => boolean]> = {
+const COUNTED: Record<Method, [Exclude<keyof WebGpuCounts, 'uploadBytes'>, (backend: WebGpuBackendLike, args: unknown[]) => boolean]> = {
   recordAndSubmit: ['dispatches', () => true],
   getBufferData: ['reads', () => true],
   // A value already on the host costs nothing.
@@ -46,14 +48,17 @@ const COUNTED: Record<Method, [keyof WebGpuCounts, (backend: WebGpuBackendLike, 
 export function countWebGpuWork(): { counts: WebGpuCounts; reset(): void; stop(): void } {
   if (tf.getBackend() !== 'webgpu') throw new Error(`countWebGpuWork: the current backend is ${tf.getBackend()}, not webgpu`);
   const backend = tf.backend() as unknown as WebGpuBackendLike & Record<string, unknown>;
-  const counts: WebGpuCounts = { dispatches: 0, reads: 0, uploads: 0, submits: 0 };
+  const counts: WebGpuCounts = { dispatches: 0, reads: 0, uploads: 0, uploadBytes: 0, submits: 0 };
   const saved: Array<[Method, unknown]> = [];
   for (const [method, [field, counts_]] of Object.entries(COUNTED) as Array<[Method, (typeof COUNTED)[Method]]>) {
     const original = backend[method] as (...args: unknown[]) => unknown;
     if (typeof original !== 'function') continue;
     saved.push([method, Object.prototype.hasOwnProperty.call(backend, method) ? original : undefined]);
     backend[method] = function (this: WebGpuBackendLike, ...args: unknown[]) {
-      if (counts_(this, args)) counts[field]++;
+      if (counts_(this, args)) {
+        counts[field]++;
+        if (field === 'uploads') counts.uploadBytes += this.tensorMap.get(args[0] as object)?.values?.byteLength ?? 0;
+      }
       return original.apply(this, args);
     };
   }
@@ -72,6 +77,9 @@ export function countWebGpuWork(): { counts: WebGpuCounts; reset(): void; stop()
     get uploads() {
       return raw.uploads;
     },
+    get uploadBytes() {
+      return raw.uploadBytes;
+    },
     get submits() {
       return raw.submits;
     },
@@ -79,7 +87,7 @@ export function countWebGpuWork(): { counts: WebGpuCounts; reset(): void; stop()
   return {
     counts: view,
     reset() {
-      raw.dispatches = raw.reads = raw.uploads = raw.submits = 0;
+      raw.dispatches = raw.reads = raw.uploads = raw.uploadBytes = raw.submits = 0;
       ownBase = inPlaceDispatches.count;
     },
     stop() {

@@ -1,21 +1,23 @@
 /**
  * catvae's WGSL kernels for the webgpu backend, registered under the op names
  * the wasm kernels use (src/wasm/step_ops.ts, src/wasm/adam.ts,
- * src/layers/gumbel_noise.ts): the ops pick whichever kernel the current
- * backend has. Loaded by the backend selection once webgpu is up; imported
- * by nothing in model/layers.
+ * src/ops/gumbel_noise.ts), plus the counter-based noise that only a GPU gains
+ * from drawing itself (COUNTER_GUMBEL_KERNEL): the ops pick whichever kernel
+ * the current backend has. Loaded by the backend selection once webgpu is up;
+ * imported by nothing in model/layers.
  *
  * CATVAE_WEBGPU_KERNELS=0 leaves them unregistered (the plain tfjs ops run):
  * for before/after measurements and for bisecting a wrong result.
  */
 import * as tf from '@tensorflow/tfjs';
-import { GUMBEL_NOISE_KERNEL } from '../ops/gumbel_noise.js';
+import { COUNTER_GUMBEL_KERNEL, GUMBEL_NOISE_KERNEL, type CounterNoiseAttrs } from '../ops/gumbel_noise.js';
 import { ADAM_KERNEL, type AdamAttrs } from '../ops/adam.js';
 import { BERNOULLI_GRADIENT_KERNEL, LATENT_GRADIENT_KERNEL, RELAXED_SOFTMAX_KERNEL, RELU_GRADIENT_KERNEL } from '../ops/step_ops.js';
 import { adamInPlace, type WebGpuBackendInternals } from './adam_in_place.js';
 import {
   adamProgram,
   bernoulliGradientProgram,
+  counterNoiseProgram,
   gumbelNoiseProgram,
   latentGradientProgram,
   relaxedSoftmaxProgram,
@@ -23,7 +25,7 @@ import {
   type FlatProgram,
 } from './programs.js';
 
-type Uniform = { type: 'float32' | 'int32'; data: number[] };
+type Uniform = { type: 'float32' | 'int32' | 'uint32'; data: number[] };
 
 interface WebGpuBackendLike {
   runWebGPUProgram(program: FlatProgram, inputs: tf.TensorInfo[], dtype: tf.DataType, uniforms?: Uniform[]): tf.TensorInfo;
@@ -78,6 +80,13 @@ function gumbelNoise({ inputs, backend }: KernelArgs): tf.TensorInfo {
   return run(backend, gumbelNoiseProgram(u.shape), [u]);
 }
 
+/** Philox noise drawn on the device: no input, so nothing crosses from the host but the two key words. */
+function counterGumbel({ attrs, backend }: KernelArgs): tf.TensorInfo {
+  const { key0, key1, shape, uniform } = attrs as unknown as CounterNoiseAttrs;
+  const u32 = (value: number): Uniform => ({ type: 'uint32', data: [value >>> 0] });
+  return run(backend, counterNoiseProgram(shape, uniform), [], [u32(key0), u32(key1)]);
+}
+
 function adam({ inputs, attrs, backend }: KernelArgs): tf.TensorInfo[] {
   const { value, gradient, m, v } = inputs as { value: tf.TensorInfo; gradient: tf.TensorInfo; m: tf.TensorInfo; v: tf.TensorInfo };
   checkInputs(ADAM_KERNEL, [value, gradient, m, v]);
@@ -98,6 +107,7 @@ const KERNELS: Record<string, tf.KernelFunc> = {
   [RELU_GRADIENT_KERNEL]: reluGradient,
   [BERNOULLI_GRADIENT_KERNEL]: bernoulliGradient,
   [GUMBEL_NOISE_KERNEL]: gumbelNoise,
+  [COUNTER_GUMBEL_KERNEL]: counterGumbel,
   [ADAM_KERNEL]: adam as unknown as tf.KernelFunc,
 };
 

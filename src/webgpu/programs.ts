@@ -74,18 +74,70 @@ export const bernoulliGradientProgram = (shape: number[]) =>
  * off by up to 2^-21 absolute, which is most of -log(u) itself (g then errs by
  * 0.5 at u = 1 - 2^-24): there -log(u) = -log1p(-t), t = 1 - u (exact), is
  * taken from its series, t + t^2/2 + ... + t^5/5, good to float32 for t < 0.05.
+ * The floor at 2^-24 (-log u at the largest u) guards the outer log all the same.
  */
+const GUMBEL_OF_UNIFORM = `
+  fn gumbelOfUniform(x : f32) -> f32 {
+    let t = 1.0 - x;
+    let series = t * (1.0 + t * (0.5 + t * (0.33333334 + t * (0.25 + t * 0.2))));
+    return -log(max(select(-log(x), series, t < 0.05), 5.9604645e-8));
+  }`;
+
 export const gumbelNoiseProgram = (shape: number[]) =>
+  flatProgram('gumbel', ['u'], shape, size(shape), '', 'result[index] = gumbelOfUniform(u[index]);', 'uniforms.size', GUMBEL_OF_UNIFORM);
+
+/**
+ * Philox4x32-10 in u32 arithmetic, as src/ops/philox.ts computes it on the
+ * host: WGSL has no 32x32 -> 64 multiply, so the high word comes from 16-bit halves.
+ */
+const PHILOX = `
+  fn mulhi32(a : u32, b : u32) -> u32 {
+    let aLo = a & 0xffffu;
+    let aHi = a >> 16u;
+    let bLo = b & 0xffffu;
+    let bHi = b >> 16u;
+    let loHi = aLo * bHi;
+    let hiLo = aHi * bLo;
+    let carry = (((aLo * bLo) >> 16u) + (loHi & 0xffffu) + (hiLo & 0xffffu)) >> 16u;
+    return aHi * bHi + (loHi >> 16u) + (hiLo >> 16u) + carry;
+  }
+  fn philox4x32(counter : vec4<u32>, key : vec2<u32>) -> vec4<u32> {
+    var c = counter;
+    var k = key;
+    for (var r = 0; r < 10; r++) {
+      if (r > 0) { k = k + vec2<u32>(0x9e3779b9u, 0xbb67ae85u); }
+      let hi0 = mulhi32(0xd2511f53u, c.x);
+      let lo0 = 0xd2511f53u * c.x;
+      let hi1 = mulhi32(0xcd9e8d57u, c.z);
+      let lo1 = 0xcd9e8d57u * c.z;
+      c = vec4<u32>(hi1 ^ c.y ^ k.x, lo1, hi0 ^ c.w ^ k.y, lo0);
+    }
+    return c;
+  }
+  fn openUniform(word : u32) -> f32 {
+    // (2m + 1) * 2^-24 with m < 2^23: exact in float32, the product by a power of two too.
+    return f32((word >> 9u) * 2u + 1u) * 5.9604644775390625e-8;
+  }`;
+
+/**
+ * Noise of the Philox stream (key0, key1): invocation b draws block b and
+ * writes elements 4b .. 4b + 3 (uniforms, or their Gumbel transform). Nothing
+ * is read: no upload, one dispatch.
+ */
+export const counterNoiseProgram = (shape: number[], uniform: boolean) =>
   flatProgram(
-    'gumbel',
-    ['u'],
+    uniform ? 'counter_uniform' : 'counter_gumbel',
+    [],
     shape,
-    size(shape),
-    '',
-    `let x = u[index];
-          let t = 1.0 - x;
-          let series = t * (1.0 + t * (0.5 + t * (0.33333334 + t * (0.25 + t * 0.2))));
-          result[index] = -log(select(-log(x), series, t < 0.05));`,
+    Math.ceil(size(shape) / 4),
+    'key0 : u32, key1 : u32,',
+    `let words = philox4x32(vec4<u32>(u32(index), 0u, 0u, 0u), vec2<u32>(uniforms.key0, uniforms.key1));
+          for (var w = 0; w < 4; w++) {
+            let i = index * 4 + w;
+            if (i < uniforms.size) { result[i] = ${uniform ? 'openUniform(words[w])' : 'gumbelOfUniform(openUniform(words[w]))'}; }
+          }`,
+    '(uniforms.size + 3) / 4',
+    PHILOX + GUMBEL_OF_UNIFORM,
   );
 
 /** y = softmax((logits + g) / tau) over rows of k: one invocation per row (k is small: 10 in the paper's model). */
