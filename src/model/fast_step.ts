@@ -14,9 +14,10 @@
  *   kernel; plain dense ops on other backends or for dense inputs).
  */
 import * as tf from '@tensorflow/tfjs';
-import { gumbelMax, gumbelRaoBackward, gumbelRaoRelaxed, reinmaxBackward, reinmaxDistributions } from '../layers/estimators.js';
+import { gumbelMax, reinmaxBackward, reinmaxDistributions } from '../layers/estimators.js';
 import { oneHotArgmax } from '../layers/gumbel_noise.js';
-import { bernoulliGradient, latentGradient, relaxedSoftmax, reluGradient } from '../ops/step_ops.js';
+import { gumbelRaoGradient } from '../ops/gumbel_rao.js';
+import { bernoulliGradient, klGradient, latentGradient, relaxedSoftmax, reluGradient } from '../ops/step_ops.js';
 import { sparseInputDense, sparseInputKernelGrad } from '../ops/sparse_dense.js';
 import { bernoulliNll, categoricalKlToUniform, type ElboTerms } from './loss.js';
 import { trainableVariables, type CategoricalVae } from './vae.js';
@@ -84,19 +85,12 @@ function backward(layers: Dense[], inputs: tf.Tensor2D[], d: tf.Tensor2D, grads:
   return d;
 }
 
-/** klWeight * d/dlogits KL(softmax(logits) || uniform) = klWeight * q (log q - sum_k q log q), rows of K. */
-function klGradient(logits: tf.Tensor2D, klWeight: number): tf.Tensor2D {
-  return tf.tidy(() => {
-    const logQ = tf.logSoftmax(logits);
-    const q = tf.exp(logQ);
-    return tf.mul(tf.mul(q, tf.sub(logQ, tf.sum(tf.mul(q, logQ), -1, true))), klWeight) as tf.Tensor2D;
-  });
-}
-
 /**
  * d/dlogits [B, N*K] for the one-hot estimators, given dy = dL/dD and the
- * sample D [B*N, K]: the estimator's backward (layers/estimators.ts, the
- * same functions as the layer's) plus klWeight times the KL's gradient.
+ * sample D [B*N, K], klWeight times the KL's gradient included: ReinMax's
+ * backward (layers/estimators.ts, the layer's functions) plus klGradient;
+ * Gumbel-Rao's op (ops/gumbel_rao.ts, the layer's backward too), which adds
+ * the KL term itself.
  */
 function oneHotLatentGradient(
   estimator: 'reinmax' | 'gumbel-rao',
@@ -107,18 +101,15 @@ function oneHotLatentGradient(
   raoNoise: tf.Tensor | null,
   klWeight: number,
 ): tf.Tensor2D {
+  const k = sample.shape[1]!;
+  if (estimator === 'gumbel-rao') {
+    if (!raoNoise) throw new Error('fastGradients: the gumbel-rao estimator needs the raoNoise of drawEstimatorNoise');
+    return gumbelRaoGradient(dy, logits, sample, raoNoise, tau, k, klWeight) as tf.Tensor2D;
+  }
   return tf.tidy(() => {
-    const [rows, k] = sample.shape;
-    const [l, d] = [tf.reshape(logits, [rows, k]), tf.reshape(dy, [rows, k])] as tf.Tensor2D[];
-    let dSample: tf.Tensor;
-    if (estimator === 'reinmax') {
-      const { pi0, pi1 } = reinmaxDistributions(l, sample, tau);
-      dSample = reinmaxBackward(d, pi0, pi1);
-    } else {
-      if (!raoNoise) throw new Error('fastGradients: the gumbel-rao estimator needs the raoNoise of drawEstimatorNoise');
-      dSample = gumbelRaoBackward(d, gumbelRaoRelaxed(l, sample, tf.reshape(raoNoise, [-1, rows, k]), tau), tau);
-    }
-    return tf.reshape(tf.add(dSample, klGradient(l, klWeight)), logits.shape) as tf.Tensor2D;
+    const [l, d] = [tf.reshape(logits, [-1, k]), tf.reshape(dy, [-1, k])] as tf.Tensor2D[];
+    const { pi0, pi1 } = reinmaxDistributions(l, sample, tau);
+    return tf.reshape(tf.add(reinmaxBackward(d, pi0, pi1), klGradient(l, k, klWeight)), logits.shape) as tf.Tensor2D;
   });
 }
 
