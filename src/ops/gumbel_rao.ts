@@ -98,6 +98,7 @@ export function gumbelRaoGradient(
   categories: number,
   klWeight = 0,
 ): tf.Tensor {
+  checkShapes(dy, logits, sample, gumbels, categories);
   return tf.tidy(() => {
     const tauTensor = typeof tau === 'number' ? tf.scalar(tau) : tau;
     return runOp(GUMBEL_RAO_GRADIENT_KERNEL, { dy, logits, sample, gumbels, tau: tauTensor }, { categories, klWeight }, () => {
@@ -108,4 +109,14 @@ export function gumbelRaoGradient(
       return tf.reshape(klWeight === 0 ? grad : tf.add(grad, klGradient(l, categories, klWeight)), logits.shape);
     });
   });
+}
+
+/** dy, logits and sample: the same rows of `categories`; gumbels: a whole number (>= 1) of copies of them. Else one line. */
+function checkShapes(dy: tf.Tensor, logits: tf.Tensor, sample: tf.Tensor, gumbels: tf.Tensor, categories: number): void {
+  const size = logits.size;
+  if (dy.size === size && sample.size === size && size % categories === 0 && gumbels.size % size === 0 && gumbels.size > 0) return;
+  const shapes = [dy, logits, sample, gumbels].map((t) => `[${t.shape.join(', ')}]`);
+  throw new Error(
+    `gumbelRaoGradient: dy ${shapes[0]}, logits ${shapes[1]} and sample ${shapes[2]} must hold the same rows of ${categories}, gumbels ${shapes[3]} a whole number of copies of them`,
+  );
 }
