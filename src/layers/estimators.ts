@@ -11,6 +11,11 @@
  *   Gumbel-Softmax Gradient Estimator"): forward D = one_hot(argmax(logits + g));
  *   backward the mean over k draws of the straight-through Gumbel-Softmax
  *   gradient, each with Gumbel noise drawn conditionally on D.
+ * - Gapped straight-through (Fan et al. 2022, "Training Discrete Deep
+ *   Generative Models via Gapped Straight-Through Estimator"): forward
+ *   D = one_hot(argmax(logits + g)); backward that of y = softmax((logits + m) / tau)
+ *   with m a deterministic shift given D, held fixed: D's logit raised to the
+ *   row maximum, every other logit above (maximum - gap) lowered to it.
  *
  * The backward passes are also exported as functions of dy, for the VAE's
  * hand-written step (model/fast_step.ts); Gumbel-Rao's is the named op
@@ -23,8 +28,10 @@ import { oneHotArgmax } from './gumbel_noise.js';
 // Gumbel-Rao's maths lives with its op (src/ops/gumbel_rao.ts); re-exported for the layer's users.
 export { gumbelRaoBackward, gumbelRaoRelaxed, softmaxJacobianProduct } from '../ops/gumbel_rao.js';
 
-export type Estimator = 'gumbel-softmax' | 'straight-through' | 'reinmax' | 'gumbel-rao';
-export const ESTIMATORS: readonly Estimator[] = ['gumbel-softmax', 'straight-through', 'reinmax', 'gumbel-rao'];
+export type Estimator = 'gumbel-softmax' | 'straight-through' | 'reinmax' | 'gumbel-rao' | 'gapped-straight-through';
+export const ESTIMATORS: readonly Estimator[] = ['gumbel-softmax', 'straight-through', 'reinmax', 'gumbel-rao', 'gapped-straight-through'];
+/** Fan et al. 2022's GST-1.0: the sampled class ends at least 1 above the others. */
+export const DEFAULT_GAP = 1;
 /** Paulus et al. 2021 report most of the variance reduction by k = 10. */
 export const DEFAULT_RAO_SAMPLES = 10;
 
@@ -55,6 +62,14 @@ export function validateRaoSamples(k: unknown): number {
     throw new Error(`raoSamples must be an integer in [1, 1000], got ${String(k)}`);
   }
   return k;
+}
+
+/** Checks the gap of the gapped straight-through estimator; throws one line. */
+export function validateGap(gap: unknown): number {
+  if (typeof gap !== 'number' || !Number.isFinite(gap) || gap < 0) {
+    throw new Error(`gap must be a finite number >= 0, got ${String(gap)}`);
+  }
+  return gap;
 }
 
 /** one_hot(argmax(logits + g)): with g ~ Gumbel(0, 1), an exact draw of softmax(logits) (the Gumbel-max trick). */
@@ -117,6 +132,40 @@ export function gumbelRaoSample(logits: tf.Tensor, gumbel: tf.Tensor, raoNoise: 
     return {
       value: sample,
       gradFunc: (dy: tf.Tensor, [x, d, noise, t]: tf.Tensor[]) => gumbelRaoGradient(dy, x, d, noise, t, x.shape[x.rank - 1]),
+    };
+  });
+  return op(logits);
+}
+
+/**
+ * The gapped straight-through estimator's shift m (Fan et al. 2022), per row,
+ * for logits and the one-hot sample D: m_D = max - logits_D (D's logit
+ * raised to the row maximum) and, for the others, m_j = -max(0, logits_j -
+ * (max - gap)) (lowered to max - gap when above it), so that D leads every
+ * other class of logits + m by at least `gap`. A masked class (-Infinity)
+ * keeps m = 0.
+ */
+export function gapShift(logits: tf.Tensor, sample: tf.Tensor, gap: number): tf.Tensor {
+  return tf.tidy(() => {
+    const max = tf.max(logits, -1, true);
+    return tf.where(tf.equal(sample, 1), tf.sub(max, logits), tf.neg(tf.relu(tf.sub(logits, tf.sub(max, gap)))));
+  });
+}
+
+/**
+ * A gapped straight-through sample: the one-hot gumbelMax(logits, gumbel)
+ * forward; backward J(y) dy / tau, that of y = softmax((logits + m) / tau)
+ * with the shift m = gapShift(logits, D, gap) held fixed (no noise in it).
+ */
+export function gappedStraightThroughSample(logits: tf.Tensor, gumbel: tf.Tensor, tau: number | tf.Tensor, gap = DEFAULT_GAP): tf.Tensor {
+  const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const [l, save] = [args[0] as tf.Tensor, args[args.length - 1] as tf.GradSaveFunc];
+    const sample = gumbelMax(l, gumbel);
+    const tauTensor = typeof tau === 'number' ? tf.scalar(tau) : tau;
+    save([tf.softmax(tf.div(tf.add(l, gapShift(l, sample, gap)), tauTensor)), tauTensor]);
+    return {
+      value: sample,
+      gradFunc: (dy: tf.Tensor, [y, t]: tf.Tensor[]) => tf.div(softmaxJacobianProduct(y, dy), t),
     };
   });
   return op(logits);

@@ -14,7 +14,7 @@
  *   kernel; plain dense ops on other backends or for dense inputs).
  */
 import * as tf from '@tensorflow/tfjs';
-import { gumbelMax, reinmaxBackward, reinmaxDistributions } from '../layers/estimators.js';
+import { gapShift, gumbelMax, reinmaxBackward, reinmaxDistributions } from '../layers/estimators.js';
 import { oneHotArgmax } from '../layers/gumbel_noise.js';
 import { gumbelRaoGradient } from '../ops/gumbel_rao.js';
 import { bernoulliGradient, klGradient, latentGradient, relaxedSoftmax, reluGradient } from '../ops/step_ops.js';
@@ -139,11 +139,20 @@ export function fastGradients(
     const encoderInputs: tf.Tensor2D[] = [];
     const logits = forward(encoder, x, encoderInputs, true);
     const rows = [batch * n, k];
-    const oneHot = estimator === 'reinmax' || estimator === 'gumbel-rao';
-    // y = softmax((logits + g) / tau), per variable (ReinMax and Gumbel-Rao: D = one_hot(argmax(logits + g))).
-    const y = oneHot ? gumbelMax(tf.reshape(logits, rows), tf.reshape(noise, rows)) : relaxedSoftmax(logits, noise, tau, k);
+    // ReinMax and Gumbel-Rao: backward passes of their own (oneHotLatentGradient), from D alone.
+    const ownBackward = estimator === 'reinmax' || estimator === 'gumbel-rao';
+    // Those and gapped straight-through: the decoder sees D = one_hot(argmax(logits + g)), per variable.
+    const sample =
+      ownBackward || estimator === 'gapped-straight-through' ? gumbelMax(tf.reshape(logits, rows), tf.reshape(noise, rows)) : null;
+    // The others' gradient flows through a relaxed sample: y = softmax((logits + g) / tau), or for
+    // gapped straight-through softmax((logits + m) / tau) with its deterministic shift m given D.
+    const y = ownBackward
+      ? null
+      : sample
+        ? relaxedSoftmax(logits, gapShift(tf.reshape(logits, rows), sample, model.sampler.gap), tau, k)
+        : relaxedSoftmax(logits, noise, tau, k);
     // Straight-through: the decoder sees one_hot(argmax y); the gradient flows to y unchanged.
-    const codes = estimator === 'straight-through' ? oneHotArgmax(tf.reshape(y, rows)) : y;
+    const codes = sample ?? (estimator === 'straight-through' ? oneHotArgmax(tf.reshape(y!, rows)) : y!);
     const decoderInputs: tf.Tensor2D[] = [];
     const xLogits = forward(decoder, tf.reshape(codes, [batch, n * k]) as tf.Tensor2D, decoderInputs, false);
 
@@ -151,9 +160,9 @@ export function fastGradients(
     const dz = bernoulliGradient(xLogits, x, 1 / batch) as tf.Tensor2D;
     const dy = backward(decoder, decoderInputs, dz, grads, false);
     // Through the relaxed sample, plus the KL's gradient (/ B for the batch mean).
-    const dLogits = oneHot
-      ? oneHotLatentGradient(estimator, dy, logits, y, tau, raoNoise, 1 / batch)
-      : (latentGradient(dy, y, logits, tau, k, 1 / batch) as tf.Tensor2D);
+    const dLogits = ownBackward
+      ? oneHotLatentGradient(estimator, dy, logits, sample!, tau, raoNoise, 1 / batch)
+      : (latentGradient(dy, y!, logits, tau, k, 1 / batch) as tf.Tensor2D);
     backward(encoder, encoderInputs, dLogits, grads, true);
     Object.values(grads).forEach((g) => tf.keep(g));
     // tidy keeps only tensors it returns: an empty object stands for "no terms".
