@@ -15,6 +15,7 @@ export {
   BERNOULLI_GRADIENT_KERNEL,
 } from './step_ops.js';
 export { gumbelRaoGradient, GUMBEL_RAO_GRADIENT_KERNEL } from './gumbel_rao.js';
+export { oneHotArgmaxLast, ONE_HOT_ARGMAX_KERNEL } from './one_hot_argmax.js';
 export { gumbelFromUniform, sampleGumbel, openUniformFloat32, GUMBEL_NOISE_KERNEL } from './gumbel_noise.js';
 export { sparseInputDense, sparseInputKernelGrad, SPARSE_DENSE_KERNEL, SPARSE_DENSE_GRAD_KERNEL } from './sparse_dense.js';
 export { FusedAdamOptimizer, fusedAdam, adamUpdate, registerAdamCpuKernel, ADAM_KERNEL } from './adam.js';
