@@ -5,6 +5,7 @@
  *
  *   node --import tsx bench/profile_step.ts [--threads 2] [--batch 100] [--step fast|tape] [--adam fused|tfjs] [--stock]
  *                                          [--direct] [--xnnpack] [--mnist] [--train-first STEPS]
+ *                                          [--estimator NAME] [--rao-samples 10]
  *
  * --stock profiles tfjs as shipped (no speed-ups, 1 thread). --xnnpack runs
  * the products on XNNPACK (its pool on all threads) instead of catvae's gemm
@@ -18,6 +19,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { mnistDataDir, readIdxImages } from '../src/data/index.js';
+import { ESTIMATORS, isEstimator, type Estimator } from '../src/layers/estimators.js';
 import { DEFAULT_VAE_CONFIG } from '../src/model/config.js';
 import { tapeTrainStep, trainStep } from '../src/model/train_step.js';
 import { buildVae } from '../src/model/vae.js';
@@ -38,6 +40,8 @@ const { values } = parseArgs({
     direct: { type: 'boolean', default: false },
     xnnpack: { type: 'boolean', default: false },
     'train-first': { type: 'string', default: '0' },
+    estimator: { type: 'string', default: 'gumbel-softmax' },
+    'rao-samples': { type: 'string', default: '10' },
   },
 });
 const batch = Number(values.batch);
@@ -45,7 +49,12 @@ if (!values.stock) installWasmSpeedups({ threads: Number(values.threads), gemmKe
 await tf.setBackend('wasm');
 if (values.direct) setReverseUntransposed(false);
 
-const model = buildVae({ ...DEFAULT_VAE_CONFIG }, 1);
+const estimator = values.estimator as Estimator;
+if (!isEstimator(estimator)) throw new Error(`--estimator: use one of ${ESTIMATORS.join(', ')}`);
+const model = buildVae(
+  { ...DEFAULT_VAE_CONFIG, estimator, hard: estimator === 'straight-through', raoSamples: Number(values['rao-samples']) },
+  1,
+);
 const optimizer = values.adam === 'fused' && !values.stock ? fusedAdam(1e-3) : tf.train.adam(1e-3);
 const rng = new Rng(4);
 const images = values.mnist
@@ -88,7 +97,7 @@ for (let i = 0; i < steps; i++) {
 let total = 0;
 let kernels = 0;
 const byName = new Map<string, number>();
-const flags = [values.direct && 'direct products', values.mnist && 'MNIST'].filter(Boolean);
+const flags = [values.direct && 'direct products', values.mnist && 'MNIST', estimator].filter(Boolean);
 console.log(
   `wasm, ${wasmThreadsInUse()} thread(s), batch ${batch}, ${values.step} step, ${values.stock ? 'stock tfjs' : `${values.adam} Adam`} ${flags.join(', ')}`,
 );

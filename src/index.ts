@@ -26,6 +26,9 @@ export {
   reinmaxBackward,
   gumbelRaoSample,
   gumbelRaoBackward,
+  gappedStraightThroughSample,
+  gapShift,
+  DEFAULT_GAP,
   conditionalGumbelLogits,
   gumbelMax,
 } from './layers/estimators.js';
@@ -63,6 +66,8 @@ export {
   LATENT_GRADIENT_KERNEL,
   RELU_GRADIENT_KERNEL,
   BERNOULLI_GRADIENT_KERNEL,
+  gumbelRaoGradient,
+  GUMBEL_RAO_GRADIENT_KERNEL,
   gumbelFromUniform,
   counterGumbel,
   counterUniform,

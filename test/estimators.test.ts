@@ -2,9 +2,15 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { useTestBackend } from './helpers/backend.js';
-import { argmax, gumbelMax64, gumbelRaoGradient64, reinmaxGradient64 } from './helpers/estimator_reference.js';
+import {
+  argmax,
+  gappedStraightThroughGradient64,
+  gumbelMax64,
+  gumbelRaoGradient64,
+  reinmaxGradient64,
+} from './helpers/estimator_reference.js';
 import { GumbelSoftmax, gumbelSoftmax, findGumbelSoftmaxLayers } from '../src/layers/gumbel_softmax.js';
-import { conditionalGumbelLogits, ESTIMATORS, gumbelMax, type Estimator } from '../src/layers/estimators.js';
+import { conditionalGumbelLogits, ESTIMATORS, gapShift, gumbelMax, type Estimator } from '../src/layers/estimators.js';
 import { sampleGumbel } from '../src/layers/gumbel_noise.js';
 import { temperatureAnnealer } from '../src/layers/temperature_schedule.js';
 import { Rng } from '../src/random.js';
@@ -80,6 +86,49 @@ test('gumbel-rao: one-hot forward, mean of conditional ST Gumbel-Softmax gradien
   tf.dispose([logits, w]);
 });
 
+for (const [tau, gap] of [
+  [0.5, 1],
+  [1.5, 0.3],
+]) {
+  test(`gapped straight-through (tau ${tau}, gap ${gap}): one-hot draw forward, J(y) g / tau of the gapped surrogate backward, against float64`, () => {
+    const logitsValues = uniformValues(ROWS * K, 7);
+    const wValues = uniformValues(ROWS * K, 8, 1);
+    const [logits, w] = [tf.tensor2d(logitsValues, [ROWS, K]), tf.tensor2d(wValues, [ROWS, K])];
+    const l32 = Array.from(logits.dataSync());
+    const layer = gumbelSoftmax({ estimator: 'gapped-straight-through', temperature: tau, gap, seed: 4 });
+    const got = layerForwardAndGradient(layer, logits, w);
+    assert.deepEqual(got.value, gumbelMax64(l32, got.gumbel, K), 'forward: one_hot(argmax(logits + g))');
+    const want = gappedStraightThroughGradient64(l32, got.gumbel, Array.from(w.dataSync()), tau, gap, K);
+    assertClose(got.grad, want, 1e-5, 'gapped straight-through gradient');
+    tf.dispose([logits, w]);
+  });
+}
+
+test('gapShift: the sampled class leads every other by at least the gap; classes already below keep their logit; masked classes stay put', () => {
+  const rows = 200;
+  const logits = tf.tensor2d(uniformValues(rows * K, 9, 3), [rows, K]);
+  const sample = gumbelMax(logits, sampleGumbel([rows, K], new Rng(10)));
+  const [l, d, m] = [logits, sample, gapShift(logits, sample, 0.7)].map((t) => t.arraySync() as number[][]);
+  for (let r = 0; r < rows; r++) {
+    const i = d[r].indexOf(1);
+    const moved = l[r].map((v, j) => v + m[r][j]);
+    const max = Math.max(...l[r]);
+    assert.ok(Math.abs(moved[i] - max) < 1e-5, `row ${r}: the sampled class at the maximum`);
+    for (let j = 0; j < K; j++) {
+      if (j === i) continue;
+      assert.ok(moved[i] - moved[j] >= 0.7 - 1e-5, `row ${r}: class ${j} within the gap`);
+      if (l[r][j] <= max - 0.7) assert.ok(m[r][j] === 0, `row ${r}: class ${j} already below the gap moved by ${m[r][j]}`);
+    }
+  }
+  const masked = tf.tensor2d([[0, -Infinity, 2, 1.5]]);
+  const shift = gapShift(masked, tf.tensor2d([[1, 0, 0, 0]]), 1).arraySync() as number[][];
+  assert.deepEqual(
+    shift[0].map((v) => v + 0),
+    [2, 0, -1, -0.5],
+  );
+  tf.dispose([logits, sample, masked]);
+});
+
 test('the estimators are resumable: the same noise state gives the same sample and gradient, the next call another', () => {
   const logits = tf.randomNormal([16, 6], 0, 1, 'float32', 7) as tf.Tensor2D;
   const w = tf.randomNormal([16, 6], 0, 1, 'float32', 8) as tf.Tensor2D;
@@ -151,11 +200,11 @@ test('conditional draws keep masked classes at -Infinity and stay finite for log
   tf.dispose([logits, d]);
 });
 
-test("serialization: estimator and raoSamples round-trip through model save/load; 'hard: true' still loads as straight-through", async () => {
+test("serialization: estimator, raoSamples and gap round-trip through model save/load; 'hard: true' still loads as straight-through", async () => {
   for (const estimator of ESTIMATORS) {
     const input = tf.input({ shape: [6] });
     const grouped = tf.layers.reshape({ targetShape: [2, 3] }).apply(tf.layers.dense({ units: 6 }).apply(input)) as tf.SymbolicTensor;
-    const codes = gumbelSoftmax({ estimator, raoSamples: 3, temperature: 1.5, seed: 4 }).apply(grouped) as tf.SymbolicTensor;
+    const codes = gumbelSoftmax({ estimator, raoSamples: 3, gap: 0.25, temperature: 1.5, seed: 4 }).apply(grouped) as tf.SymbolicTensor;
     const model = tf.model({ inputs: input, outputs: codes });
     let artifacts: tf.io.ModelArtifacts | undefined;
     await model.save(
@@ -164,6 +213,7 @@ test("serialization: estimator and raoSamples round-trip through model save/load
     const loaded = findGumbelSoftmaxLayers(await tf.loadLayersModel(tf.io.fromMemory(artifacts!)))[0];
     assert.equal(loaded.estimator, estimator);
     assert.equal(loaded.raoSamples, 3);
+    assert.equal(loaded.gap, 0.25);
     assert.equal(loaded.hard, estimator === 'straight-through');
     assert.ok(Math.abs(loaded.temperature - 1.5) < 1e-6);
   }
@@ -176,6 +226,7 @@ test("serialization: estimator and raoSamples round-trip through model save/load
     learnTemperature: false,
   });
   assert.equal((old as GumbelSoftmax).estimator, 'straight-through');
+  assert.equal((old as GumbelSoftmax).gap, 1, 'the default gap');
   assert.equal(gumbelSoftmax({ estimator: 'gumbel-softmax', hard: true }).estimator, 'straight-through');
 });
 
@@ -186,6 +237,7 @@ test('bad estimator options fail at construction with one clear line', () => {
   );
   assert.throws(() => gumbelSoftmax({ estimator: 'reinmax', hard: true }), /hard: true means estimator 'straight-through', not 'reinmax'/);
   assert.throws(() => gumbelSoftmax({ estimator: 'gumbel-rao', raoSamples: 0 }), /raoSamples must be an integer in \[1, 1000\], got 0/);
+  assert.throws(() => gumbelSoftmax({ estimator: 'gapped-straight-through', gap: -1 }), /gap must be a finite number >= 0, got -1/);
   assert.throws(
     () => gumbelSoftmax({ estimator: 'reinmax', learnTemperature: true }),
     /learnTemperature works with estimators gumbel-softmax and straight-through/,

@@ -32,7 +32,8 @@ export const trainOptions = {
   'decoder-units': { type: 'array', number: true, describe: 'Hidden layer sizes of the decoder', ...d(DEFAULT_VAE_CONFIG.decoderUnits) },
   estimator: {
     choices: ESTIMATORS as unknown as string[],
-    describe: 'Gradient estimator of the latent samples (README: Gradient estimators); reinmax keeps tau at 1',
+    describe:
+      'Gradient estimator of the latent samples (README: Gradient estimators); reinmax keeps tau at 1; gapped-straight-through has gap 1',
     ...d(DEFAULT_VAE_CONFIG.estimator),
   },
   'rao-samples': {

@@ -10,6 +10,7 @@ const SAMPLES: Record<Estimator, string> = {
   'straight-through': 'hard (straight-through one-hot)',
   reinmax: 'hard (ReinMax one-hot)',
   'gumbel-rao': 'hard (Gumbel-Rao one-hot)',
+  'gapped-straight-through': 'hard (gapped straight-through one-hot)',
 };
 
 export interface RenderOptions {

@@ -11,15 +11,27 @@
  *   Gumbel-Softmax Gradient Estimator"): forward D = one_hot(argmax(logits + g));
  *   backward the mean over k draws of the straight-through Gumbel-Softmax
  *   gradient, each with Gumbel noise drawn conditionally on D.
+ * - Gapped straight-through (Fan et al. 2022, "Training Discrete Deep
+ *   Generative Models via Gapped Straight-Through Estimator"): forward
+ *   D = one_hot(argmax(logits + g)); backward that of y = softmax((logits + m) / tau)
+ *   with m a deterministic shift given D, held fixed: D's logit raised to the
+ *   row maximum, every other logit above (maximum - gap) lowered to it.
  *
- * The backward passes are also exported as plain functions of dy, for the
- * VAE's hand-written step (model/fast_step.ts).
+ * The backward passes are also exported as functions of dy, for the VAE's
+ * hand-written step (model/fast_step.ts); Gumbel-Rao's is the named op
+ * gumbelRaoGradient of src/ops/gumbel_rao.ts.
  */
 import * as tf from '@tensorflow/tfjs';
+import { conditionalRace, gumbelRaoGradient, softmaxJacobianProduct } from '../ops/gumbel_rao.js';
 import { oneHotArgmax } from './gumbel_noise.js';
 
-export type Estimator = 'gumbel-softmax' | 'straight-through' | 'reinmax' | 'gumbel-rao';
-export const ESTIMATORS: readonly Estimator[] = ['gumbel-softmax', 'straight-through', 'reinmax', 'gumbel-rao'];
+// Gumbel-Rao's maths lives with its op (src/ops/gumbel_rao.ts); re-exported for the layer's users.
+export { gumbelRaoBackward, gumbelRaoRelaxed, softmaxJacobianProduct } from '../ops/gumbel_rao.js';
+
+export type Estimator = 'gumbel-softmax' | 'straight-through' | 'reinmax' | 'gumbel-rao' | 'gapped-straight-through';
+export const ESTIMATORS: readonly Estimator[] = ['gumbel-softmax', 'straight-through', 'reinmax', 'gumbel-rao', 'gapped-straight-through'];
+/** Fan et al. 2022's GST-1.0: the sampled class ends at least 1 above the others. */
+export const DEFAULT_GAP = 1;
 /** Paulus et al. 2021 report most of the variance reduction by k = 10. */
 export const DEFAULT_RAO_SAMPLES = 10;
 
@@ -52,9 +64,12 @@ export function validateRaoSamples(k: unknown): number {
   return k;
 }
 
-/** J(p) v = p * (v - sum_k p v) with J(p) = diag(p) - p p^T: the softmax Jacobian applied to v, per row. */
-export function softmaxJacobianProduct(p: tf.Tensor, v: tf.Tensor): tf.Tensor {
-  return tf.tidy(() => tf.mul(p, tf.sub(v, tf.sum(tf.mul(p, v), -1, true))));
+/** Checks the gap of the gapped straight-through estimator; throws one line. */
+export function validateGap(gap: unknown): number {
+  if (typeof gap !== 'number' || !Number.isFinite(gap) || gap < 0) {
+    throw new Error(`gap must be a finite number >= 0, got ${String(gap)}`);
+  }
+  return gap;
 }
 
 /** one_hot(argmax(logits + g)): with g ~ Gumbel(0, 1), an exact draw of softmax(logits) (the Gumbel-max trick). */
@@ -91,32 +106,6 @@ export function reinmaxSample(logits: tf.Tensor, gumbel: tf.Tensor, tau: number 
 }
 
 /**
- * The exponential races behind Gumbel-max, given that class D arrived first,
- * from independent standard Gumbel draws G [k, ...logits.shape] (E = exp(-G)
- * are standard exponentials): the winner arrives at T_D = E_D / Z
- * (Z = sum exp(logits)), each other class j later, at
- * T_j = T_D + E_j / exp(logits_j) (memorylessness); logits + g = -log T.
- * Returns z = log(T / T_D - 1) (about -1e30 for the winner) and
- * a = -log T_D [k, ..., 1], with logits shifted by their row maximum first
- * (T scales by a constant that no softmax sees; `shift` takes a back to the
- * unshifted scale), so Z >= 1 cannot overflow; a masked class (-Infinity)
- * gets z = +Infinity.
- */
-function conditionalRace(logits: tf.Tensor, sample: tf.Tensor, gumbels: tf.Tensor): { z: tf.Tensor; a: tf.Tensor; shift: tf.Tensor } {
-  return tf.tidy(() => {
-    const shift = tf.max(logits, -1, true);
-    const shifted = tf.sub(logits, shift);
-    // a = G_D + log Z
-    const a = tf.add(tf.sum(tf.mul(gumbels, sample), -1, true), tf.log(tf.sum(tf.exp(shifted), -1, true)));
-    // The winner's logit pushed to ~+1e30 makes its exp(z) exactly 0 without a select.
-    const lifted = tf.add(shifted, tf.mul(sample, WINNER_LIFT));
-    // exp(z_j) = (E_j / exp(l_j)) / T_D = exp(a - G_j - l_j)
-    return { z: tf.sub(a, tf.add(gumbels, lifted)), a, shift };
-  });
-}
-const WINNER_LIFT = 1e30;
-
-/**
  * k draws of logits + g with g ~ Gumbel(0, 1) conditioned on
  * argmax(logits + g) = D (one-hot `sample`), from independent standard
  * Gumbel draws G [k, ...logits.shape]: the winner at log Z - log E_D, the
@@ -131,41 +120,52 @@ export function conditionalGumbelLogits(logits: tf.Tensor, sample: tf.Tensor, gu
 }
 
 /**
- * Gumbel-Rao's gradient with respect to the logits, given dy = dL/dD and the
- * k relaxed samples y_i = softmax((logits + g_i) / tau) [k, ...]:
- * mean_i J(y_i) dy / tau. The conditional noise g_i is held fixed, as the
- * straight-through estimator whose conditional expectation this is holds g
- * fixed (the derivative through g_i's dependence on the logits would change
- * the expectation).
+ * A Gumbel-Rao sample: the one-hot gumbelMax(logits, gumbel) forward; backward
+ * the op gumbelRaoGradient (src/ops/gumbel_rao.ts) over the conditional draws
+ * made from raoNoise [k, ...logits.shape], computed only when a gradient is.
  */
-export function gumbelRaoBackward(dy: tf.Tensor, relaxed: tf.Tensor, tau: number | tf.Tensor): tf.Tensor {
-  return tf.tidy(() => tf.div(tf.mean(softmaxJacobianProduct(relaxed, dy), 0), tau));
-}
-
-/**
- * The k relaxed samples softmax(conditionalGumbelLogits / tau) [k, ...] of
- * Gumbel-Rao's backward pass, as (1 + exp(z))^(-1/tau) = exp(-softplus(z) / tau)
- * normalised: the powers lie in [0, 1] (the winner's is 1), so no maximum
- * needs subtracting, and no log, softmax or select is needed (each a costly
- * kernel on wasm).
- */
-export function gumbelRaoRelaxed(logits: tf.Tensor, sample: tf.Tensor, gumbels: tf.Tensor, tau: number | tf.Tensor): tf.Tensor {
-  return tf.tidy(() => {
-    const power = tf.exp(tf.div(tf.softplus(conditionalRace(logits, sample, gumbels).z), tf.neg(tau)));
-    return tf.div(power, tf.sum(power, -1, true));
-  });
-}
-
-/** A Gumbel-Rao sample: the one-hot gumbelMax(logits, gumbel) forward, gumbelRaoBackward backward. */
 export function gumbelRaoSample(logits: tf.Tensor, gumbel: tf.Tensor, raoNoise: tf.Tensor, tau: number | tf.Tensor): tf.Tensor {
   const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const [l, save] = [args[0] as tf.Tensor, args[args.length - 1] as tf.GradSaveFunc];
     const sample = gumbelMax(l, gumbel);
-    const tauTensor = typeof tau === 'number' ? tf.scalar(tau) : tau;
-    save([gumbelRaoRelaxed(l, sample, raoNoise, tauTensor), tauTensor]);
+    save([l, sample, raoNoise, typeof tau === 'number' ? tf.scalar(tau) : tau]);
     return {
       value: sample,
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => gumbelRaoBackward(dy, saved[0], saved[1]),
+      gradFunc: (dy: tf.Tensor, [x, d, noise, t]: tf.Tensor[]) => gumbelRaoGradient(dy, x, d, noise, t, x.shape[x.rank - 1]),
+    };
+  });
+  return op(logits);
+}
+
+/**
+ * The gapped straight-through estimator's shift m (Fan et al. 2022), per row,
+ * for logits and the one-hot sample D: m_D = max - logits_D (D's logit
+ * raised to the row maximum) and, for the others, m_j = -max(0, logits_j -
+ * (max - gap)) (lowered to max - gap when above it), so that D leads every
+ * other class of logits + m by at least `gap`. A masked class (-Infinity)
+ * keeps m = 0.
+ */
+export function gapShift(logits: tf.Tensor, sample: tf.Tensor, gap: number): tf.Tensor {
+  return tf.tidy(() => {
+    const max = tf.max(logits, -1, true);
+    return tf.where(tf.equal(sample, 1), tf.sub(max, logits), tf.neg(tf.relu(tf.sub(logits, tf.sub(max, gap)))));
+  });
+}
+
+/**
+ * A gapped straight-through sample: the one-hot gumbelMax(logits, gumbel)
+ * forward; backward J(y) dy / tau, that of y = softmax((logits + m) / tau)
+ * with the shift m = gapShift(logits, D, gap) held fixed (no noise in it).
+ */
+export function gappedStraightThroughSample(logits: tf.Tensor, gumbel: tf.Tensor, tau: number | tf.Tensor, gap = DEFAULT_GAP): tf.Tensor {
+  const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const [l, save] = [args[0] as tf.Tensor, args[args.length - 1] as tf.GradSaveFunc];
+    const sample = gumbelMax(l, gumbel);
+    const tauTensor = typeof tau === 'number' ? tf.scalar(tau) : tau;
+    save([tf.softmax(tf.div(tf.add(l, gapShift(l, sample, gap)), tauTensor)), tauTensor]);
+    return {
+      value: sample,
+      gradFunc: (dy: tf.Tensor, [y, t]: tf.Tensor[]) => tf.div(softmaxJacobianProduct(y, dy), t),
     };
   });
   return op(logits);

@@ -3,6 +3,7 @@
  * each piece can be tested alone (Jang et al. 2017; Maddison et al. 2017).
  */
 import * as tf from '@tensorflow/tfjs';
+import { oneHotArgmaxLast } from '../ops/one_hot_argmax.js';
 import { Rng } from '../random.js';
 
 // The Gumbel noise op lives with the other named ops (src/ops); re-exported for the layer's users.
@@ -46,15 +47,10 @@ export function softmaxAlong(x: tf.Tensor, axis = -1): tf.Tensor {
  * with ties. A slice holding NaN, or whose classes are all -Infinity (every
  * class masked: nothing can be drawn), gives a slice of NaN, as softmax does:
  * argMax alone would return a clean one-hot at class 0 and hide the bad input.
+ * The named op oneHotArgmaxLast (src/ops/one_hot_argmax.ts) along the last axis.
  */
 export function oneHotArgmax(x: tf.Tensor, axis = -1): tf.Tensor {
-  return alongAxis(x, axis, (t) => {
-    const k = t.shape[t.rank - 1];
-    // tf.oneHot needs depth >= 2; built as int32 and cast: tfjs-wasm 4.22's OneHot writes int bits into float32 outputs.
-    const hot = k === 1 ? tf.onesLike(t) : tf.cast(tf.oneHot(tf.argMax(t, -1), k), 'float32');
-    const bad = tf.logicalOr(tf.any(tf.isNaN(t), -1, true), tf.equal(tf.max(t, -1, true), -Infinity));
-    return tf.add(hot, tf.where(bad, tf.fill(bad.shape, Number.NaN), tf.zeros(bad.shape)));
-  });
+  return alongAxis(x, axis, oneHotArgmaxLast);
 }
 
 /** y = softmax((logits + g) / tau): the relaxed one-hot sample. */

@@ -4,7 +4,17 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng, randomSeed } from '../random.js';
-import { DEFAULT_RAO_SAMPLES, gumbelRaoSample, reinmaxSample, resolveEstimator, validateRaoSamples, type Estimator } from './estimators.js';
+import {
+  DEFAULT_GAP,
+  DEFAULT_RAO_SAMPLES,
+  gappedStraightThroughSample,
+  gumbelRaoSample,
+  reinmaxSample,
+  resolveEstimator,
+  validateGap,
+  validateRaoSamples,
+  type Estimator,
+} from './estimators.js';
 import { alongAxis, normalizeAxis, oneHotArgmax, relaxedOneHot, sampleGumbel, softmaxAlong, straightThrough } from './gumbel_noise.js';
 import { counterGumbel } from '../ops/gumbel_noise.js';
 import { philoxKey } from '../ops/philox.js';
@@ -34,6 +44,8 @@ export interface GumbelSoftmaxArgs extends LayerArgs {
   hard?: boolean;
   /** Gumbel-Rao: conditional draws averaged per backward pass (default 10). */
   raoSamples?: number;
+  /** Gapped straight-through: the least lead of the sampled class in the surrogate's logits (default 1). */
+  gap?: number;
   /** The axis of the K classes (default -1). */
   axis?: number;
   /** Output when not training (default 'argmax'; see README). */
@@ -62,6 +74,7 @@ export class GumbelSoftmax extends tf.layers.Layer {
 
   readonly estimator: Estimator;
   readonly raoSamples: number;
+  readonly gap: number;
   readonly axis: number;
   readonly inferenceMode: InferenceMode;
   readonly learnTemperature: boolean;
@@ -86,6 +99,7 @@ export class GumbelSoftmax extends tf.layers.Layer {
     this.initialTemperature = validateTemperature(args.temperature ?? 1);
     this.estimator = resolveEstimator(args.estimator, args.hard, 'GumbelSoftmax: ');
     this.raoSamples = validateRaoSamples(args.raoSamples ?? DEFAULT_RAO_SAMPLES);
+    this.gap = validateGap(args.gap ?? DEFAULT_GAP);
     this.axis = args.axis ?? -1;
     if (!Number.isInteger(this.axis)) {
       throw new Error(`GumbelSoftmax: axis must be an integer, got ${String(args.axis)}`);
@@ -95,7 +109,7 @@ export class GumbelSoftmax extends tf.layers.Layer {
       throw new Error(`GumbelSoftmax: unknown inferenceMode '${String(args.inferenceMode)}': use one of ${INFERENCE_MODES.join(', ')}`);
     }
     this.learnTemperature = args.learnTemperature ?? false;
-    if (this.learnTemperature && (this.estimator === 'reinmax' || this.estimator === 'gumbel-rao')) {
+    if (this.learnTemperature && !(this.estimator === 'gumbel-softmax' || this.estimator === 'straight-through')) {
       // Their backward passes give no gradient for tau.
       throw new Error(`GumbelSoftmax: learnTemperature works with estimators gumbel-softmax and straight-through, not ${this.estimator}`);
     }
@@ -243,6 +257,9 @@ export class GumbelSoftmax extends tf.layers.Layer {
             return raoNoise ? gumbelRaoSample(l, gumbel, raoNoise, this.tau()) : reinmaxSample(l, gumbel, this.tau());
           });
         }
+        if (this.estimator === 'gapped-straight-through') {
+          return alongAxis(logits, this.axis, (l) => gappedStraightThroughSample(l, this.drawNoise(l.shape), this.tau(), this.gap));
+        }
         const y = relaxedOneHot(logits, this.drawNoise(logits.shape), this.tau(), this.axis);
         return this.hard ? straightThrough(y, this.axis) : y;
       }
@@ -276,6 +293,7 @@ export class GumbelSoftmax extends tf.layers.Layer {
       // Kept for readers of older saved models, which know only this flag.
       hard: this.hard,
       raoSamples: this.raoSamples,
+      gap: this.gap,
       axis: this.axis,
       inferenceMode: this.inferenceMode,
       learnTemperature: this.learnTemperature,

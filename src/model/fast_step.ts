@@ -14,9 +14,10 @@
  *   kernel; plain dense ops on other backends or for dense inputs).
  */
 import * as tf from '@tensorflow/tfjs';
-import { gumbelMax, gumbelRaoBackward, gumbelRaoRelaxed, reinmaxBackward, reinmaxDistributions } from '../layers/estimators.js';
+import { gapShift, gumbelMax, reinmaxBackward, reinmaxDistributions } from '../layers/estimators.js';
 import { oneHotArgmax } from '../layers/gumbel_noise.js';
-import { bernoulliGradient, latentGradient, relaxedSoftmax, reluGradient } from '../ops/step_ops.js';
+import { gumbelRaoGradient } from '../ops/gumbel_rao.js';
+import { bernoulliGradient, klGradient, latentGradient, relaxedSoftmax, reluGradient } from '../ops/step_ops.js';
 import { sparseInputDense, sparseInputKernelGrad } from '../ops/sparse_dense.js';
 import { bernoulliNll, categoricalKlToUniform, type ElboTerms } from './loss.js';
 import { trainableVariables, type CategoricalVae } from './vae.js';
@@ -84,19 +85,12 @@ function backward(layers: Dense[], inputs: tf.Tensor2D[], d: tf.Tensor2D, grads:
   return d;
 }
 
-/** klWeight * d/dlogits KL(softmax(logits) || uniform) = klWeight * q (log q - sum_k q log q), rows of K. */
-function klGradient(logits: tf.Tensor2D, klWeight: number): tf.Tensor2D {
-  return tf.tidy(() => {
-    const logQ = tf.logSoftmax(logits);
-    const q = tf.exp(logQ);
-    return tf.mul(tf.mul(q, tf.sub(logQ, tf.sum(tf.mul(q, logQ), -1, true))), klWeight) as tf.Tensor2D;
-  });
-}
-
 /**
  * d/dlogits [B, N*K] for the one-hot estimators, given dy = dL/dD and the
- * sample D [B*N, K]: the estimator's backward (layers/estimators.ts, the
- * same functions as the layer's) plus klWeight times the KL's gradient.
+ * sample D [B*N, K], klWeight times the KL's gradient included: ReinMax's
+ * backward (layers/estimators.ts, the layer's functions) plus klGradient;
+ * Gumbel-Rao's op (ops/gumbel_rao.ts, the layer's backward too), which adds
+ * the KL term itself.
  */
 function oneHotLatentGradient(
   estimator: 'reinmax' | 'gumbel-rao',
@@ -107,18 +101,15 @@ function oneHotLatentGradient(
   raoNoise: tf.Tensor | null,
   klWeight: number,
 ): tf.Tensor2D {
+  const k = sample.shape[1]!;
+  if (estimator === 'gumbel-rao') {
+    if (!raoNoise) throw new Error('fastGradients: the gumbel-rao estimator needs the raoNoise of drawEstimatorNoise');
+    return gumbelRaoGradient(dy, logits, sample, raoNoise, tau, k, klWeight) as tf.Tensor2D;
+  }
   return tf.tidy(() => {
-    const [rows, k] = sample.shape;
-    const [l, d] = [tf.reshape(logits, [rows, k]), tf.reshape(dy, [rows, k])] as tf.Tensor2D[];
-    let dSample: tf.Tensor;
-    if (estimator === 'reinmax') {
-      const { pi0, pi1 } = reinmaxDistributions(l, sample, tau);
-      dSample = reinmaxBackward(d, pi0, pi1);
-    } else {
-      if (!raoNoise) throw new Error('fastGradients: the gumbel-rao estimator needs the raoNoise of drawEstimatorNoise');
-      dSample = gumbelRaoBackward(d, gumbelRaoRelaxed(l, sample, tf.reshape(raoNoise, [-1, rows, k]), tau), tau);
-    }
-    return tf.reshape(tf.add(dSample, klGradient(l, klWeight)), logits.shape) as tf.Tensor2D;
+    const [l, d] = [tf.reshape(logits, [-1, k]), tf.reshape(dy, [-1, k])] as tf.Tensor2D[];
+    const { pi0, pi1 } = reinmaxDistributions(l, sample, tau);
+    return tf.reshape(tf.add(reinmaxBackward(d, pi0, pi1), klGradient(l, k, klWeight)), logits.shape) as tf.Tensor2D;
   });
 }
 
@@ -148,11 +139,20 @@ export function fastGradients(
     const encoderInputs: tf.Tensor2D[] = [];
     const logits = forward(encoder, x, encoderInputs, true);
     const rows = [batch * n, k];
-    const oneHot = estimator === 'reinmax' || estimator === 'gumbel-rao';
-    // y = softmax((logits + g) / tau), per variable (ReinMax and Gumbel-Rao: D = one_hot(argmax(logits + g))).
-    const y = oneHot ? gumbelMax(tf.reshape(logits, rows), tf.reshape(noise, rows)) : relaxedSoftmax(logits, noise, tau, k);
+    // ReinMax and Gumbel-Rao: backward passes of their own (oneHotLatentGradient), from D alone.
+    const ownBackward = estimator === 'reinmax' || estimator === 'gumbel-rao';
+    // Those and gapped straight-through: the decoder sees D = one_hot(argmax(logits + g)), per variable.
+    const sample =
+      ownBackward || estimator === 'gapped-straight-through' ? gumbelMax(tf.reshape(logits, rows), tf.reshape(noise, rows)) : null;
+    // The others' gradient flows through a relaxed sample: y = softmax((logits + g) / tau), or for
+    // gapped straight-through softmax((logits + m) / tau) with its deterministic shift m given D.
+    const y = ownBackward
+      ? null
+      : sample
+        ? relaxedSoftmax(logits, gapShift(tf.reshape(logits, rows), sample, model.sampler.gap), tau, k)
+        : relaxedSoftmax(logits, noise, tau, k);
     // Straight-through: the decoder sees one_hot(argmax y); the gradient flows to y unchanged.
-    const codes = estimator === 'straight-through' ? oneHotArgmax(tf.reshape(y, rows)) : y;
+    const codes = sample ?? (estimator === 'straight-through' ? oneHotArgmax(tf.reshape(y!, rows)) : y!);
     const decoderInputs: tf.Tensor2D[] = [];
     const xLogits = forward(decoder, tf.reshape(codes, [batch, n * k]) as tf.Tensor2D, decoderInputs, false);
 
@@ -160,9 +160,9 @@ export function fastGradients(
     const dz = bernoulliGradient(xLogits, x, 1 / batch) as tf.Tensor2D;
     const dy = backward(decoder, decoderInputs, dz, grads, false);
     // Through the relaxed sample, plus the KL's gradient (/ B for the batch mean).
-    const dLogits = oneHot
-      ? oneHotLatentGradient(estimator, dy, logits, y, tau, raoNoise, 1 / batch)
-      : (latentGradient(dy, y, logits, tau, k, 1 / batch) as tf.Tensor2D);
+    const dLogits = ownBackward
+      ? oneHotLatentGradient(estimator, dy, logits, sample!, tau, raoNoise, 1 / batch)
+      : (latentGradient(dy, y!, logits, tau, k, 1 / batch) as tf.Tensor2D);
     backward(encoder, encoderInputs, dLogits, grads, true);
     Object.values(grads).forEach((g) => tf.keep(g));
     // tidy keeps only tensors it returns: an empty object stands for "no terms".

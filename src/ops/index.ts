@@ -26,6 +26,8 @@ export {
 export type { CounterNoiseAttrs } from './gumbel_noise.js';
 export { philox4x32, philoxKey, philoxUniforms, philoxWords } from './philox.js';
 export type { PhiloxKey } from './philox.js';
+export { gumbelRaoGradient, GUMBEL_RAO_GRADIENT_KERNEL } from './gumbel_rao.js';
+export { oneHotArgmaxLast, ONE_HOT_ARGMAX_KERNEL } from './one_hot_argmax.js';
 export { sparseInputDense, sparseInputKernelGrad, SPARSE_DENSE_KERNEL, SPARSE_DENSE_GRAD_KERNEL } from './sparse_dense.js';
 export { FusedAdamOptimizer, fusedAdam, adamUpdate, registerAdamCpuKernel, ADAM_KERNEL } from './adam.js';
 export type { AdamAttrs, AdamInputs } from './adam.js';

@@ -48,11 +48,20 @@ export function latentGradient(
     // y = softmax(u / tau): du = y * (dy - sum_k dy * y) / tau
     const dyy = tf.mul(dyFlat, yFlat);
     const dSample = tf.mul(tf.sub(dyy, tf.mul(yFlat, tf.sum(dyy, -1, true))), 1 / tau);
-    // KL(q || U) = sum_k q log q + log K: dKL/dlogits = q * (log q - sum_k q log q)
-    const logQ = tf.logSoftmax(tf.reshape(logits, flat));
+    return tf.reshape(tf.add(dSample, klGradient(logits, categories, klWeight)), logits.shape);
+  });
+}
+
+/**
+ * klWeight * d/dlogits KL(softmax(logits) || uniform) over rows of
+ * `categories`, as [rows, categories]: KL = sum_k q log q + log K, so the
+ * gradient is q (log q - sum_k q log q), q = softmax(logits).
+ */
+export function klGradient(logits: tf.Tensor, categories: number, klWeight: number): tf.Tensor {
+  return tf.tidy(() => {
+    const logQ = tf.logSoftmax(tf.reshape(logits, [-1, categories]));
     const q = tf.exp(logQ);
-    const dKl = tf.mul(q, tf.sub(logQ, tf.sum(tf.mul(q, logQ), -1, true)));
-    return tf.reshape(tf.add(dSample, tf.mul(dKl, klWeight)), logits.shape);
+    return tf.mul(tf.mul(q, tf.sub(logQ, tf.sum(tf.mul(q, logQ), -1, true))), klWeight);
   });
 }
 

@@ -119,6 +119,10 @@ export const v = {
   /** f32x4.relaxed_madd (relaxed SIMD): a * b + c, fused where the CPU has FMA. */
   f32x4RelaxedMadd: simd(0x105),
   f32x4ExtractLane: (lane: number) => [...simd(0x1f), lane],
+  /** v128.load32_lane / v128.store32_lane: one float of a vector from or to its own address ([addr, vector] on the stack). */
+  load32Lane: (lane: number) => [...simd(0x56), 0x02, 0x00, lane],
+  store32Lane: (lane: number) => [...simd(0x5a), 0x02, 0x00, lane],
+  f32x4Eq: simd(0x41),
   f32x4Neg: simd(0xe1),
   f32x4Ge: simd(0x46),
   f32x4Nearest: simd(0x6a),

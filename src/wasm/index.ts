@@ -12,6 +12,8 @@
  *   ops (src/ops): the fused Adam update, the dense layer on mostly-zero
  *   inputs (binarised images), the fused ops of the hand-written step (the
  *   latent block, the ReLU and Bernoulli gradients) and the Gumbel noise.
+ * - gumbel_rao.ts: Gumbel-Rao's backward pass in one SIMD loop.
+ * - one_hot_argmax.ts: one-hot argmax rows (the estimators' one-hot samples).
  *
  * This folder is a plug-in: it registers kernels and is imported by nothing
  * in src/model, src/layers, src/ops or src/data (src/backend.ts loads it).
@@ -22,6 +24,8 @@ import * as tf from '@tensorflow/tfjs';
 import { availableParallelism } from 'node:os';
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { registerAdamKernels } from './adam.js';
+import { registerGumbelRaoKernel } from './gumbel_rao.js';
+import { registerOneHotArgmaxKernel } from './one_hot_argmax.js';
 import { kernelThreads } from './kernel_pool.js';
 import { registerStepKernels } from './step_kernels.js';
 import { registerMatMulKernels, setGemmKernels } from './matmul.js';
@@ -42,6 +46,8 @@ export type { ThreadedWasmOptions } from './threads.js';
 export { registerAdamKernels } from './adam.js';
 export { registerSparseDenseKernels } from './sparse_dense.js';
 export { registerStepKernels } from './step_kernels.js';
+export { registerGumbelRaoKernel } from './gumbel_rao.js';
+export { registerOneHotArgmaxKernel } from './one_hot_argmax.js';
 export type { WasmBackendLike } from './backend_like.js';
 
 /** tfjs-backend-wasm pre-creates 8 workers: its pool can use no more. */
@@ -90,6 +96,8 @@ export function installWasmSpeedups(options: WasmSpeedupOptions = {}): number {
   registerAdamKernels();
   registerSparseDenseKernels();
   registerStepKernels();
+  registerGumbelRaoKernel();
+  registerOneHotArgmaxKernel();
   const n = Math.min(threads, MAX_THREADS);
   if (n > 1) useThreadedWasm({ threads: n, xnnpackThreads: gemm ? 1 : n, kernelThreads: gemm ? n : 1, warn: options.warn });
   return threads;

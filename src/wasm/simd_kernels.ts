@@ -18,6 +18,7 @@
  * - softplus(src, dst, bytes): log(1 + e^x) by polynomials (softplus_kernel.ts).
  * - expNonPositive, gumbel, reluGrad, bernoulliGrad: element-wise loops (elementwise_kernels.ts).
  * - rowShift, rowNormalize, latentGrad: the latent block's row loops (latent_kernels.ts).
+ * - gumbelRao: Gumbel-Rao's backward pass (gumbel_rao_kernel.ts).
  * - gemm_*: matrix products (gemm_kernels.ts).
  *
  * Arguments are byte offsets into the heap and element counts.
@@ -26,6 +27,8 @@ import { F32, I32, V128, assemble, forRange, op, v, type WasmFunction } from './
 import { gemmFunctions, type GemmKernel } from './gemm_kernels.js';
 import { elementwiseFunctions } from './elementwise_kernels.js';
 import { latentFunctions } from './latent_kernels.js';
+import { gumbelRaoFunction } from './gumbel_rao_kernel.js';
+import { WINNER_LIFT } from '../ops/gumbel_rao.js';
 import { relaxedSimdAvailable } from './relaxed_simd.js';
 import { softplusFunction } from './softplus_kernel.js';
 
@@ -174,7 +177,7 @@ function sparseScanFunction(fma: boolean): WasmFunction {
 }
 
 function kernelFunctions(fma: boolean): WasmFunction[] {
-  return [adamFunction(), transposeFunction(), sparseScanFunction(fma), softplusFunction(), ...elementwiseFunctions(), ...latentFunctions(), ...gemmFunctions(fma)];
+  return [adamFunction(), transposeFunction(), sparseScanFunction(fma), softplusFunction(), ...elementwiseFunctions(), ...latentFunctions(), gumbelRaoFunction(WINNER_LIFT), ...gemmFunctions(fma)];
 }
 
 /** Each exported kernel's name and parameter types ('i' i32, 'f' f32), in module order. */
@@ -202,6 +205,8 @@ export interface SimdKernels {
   rowShift(a: number, b: number, dst: number, rows: number, k: number, scale: number): void;
   rowNormalize(e: number, dst: number, rows: number, k: number): void;
   latentGrad(e: number, dy: number, y: number, logits: number, dst: number, rows: number, k: number, invTau: number, klWeight: number): void;
+  gumbelRao(logits: number, sample: number, dy: number, gumbels: number, out: number, scratch: number, rows: number, k: number,
+    samples: number, r0: number, r1: number, invTau: number, outScale: number, klWeight: number): void;
   /** The gemm kernels by name (gemm_kernels.ts). */
   [gemm: `gemm_${string}`]: GemmKernel;
 }

@@ -95,3 +95,28 @@ export function gumbelRaoGradient64(
     return total;
   });
 }
+
+/**
+ * Gapped straight-through (Fan et al. 2022, constant gap): the gradient of
+ * sum(w * D) with respect to the logits, J(y)^T w / tau, for the surrogate
+ * y = softmax((logits + m1 - m2) / tau) with the paper's two moves, held
+ * fixed: m1 raises D's logit to the row maximum, m2 lowers every other
+ * logit above (maximum - gap) to it.
+ */
+export function gappedStraightThroughGradient64(
+  logits: number[],
+  gumbel: number[],
+  w: number[],
+  tau: number,
+  gap: number,
+  k: number,
+): number[] {
+  const d = gumbelMax64(logits, gumbel, k);
+  return rowsOf(logits, k).flatMap((l, r) => {
+    const dr = d.slice(r * k, (r + 1) * k);
+    const max = Math.max(...l);
+    const moved = l.map((v, j) => v + (max - v) * dr[j] - Math.max(0, v - (max - gap)) * (1 - dr[j]));
+    const y = softmax64(moved.map((v) => v / tau));
+    return matVec(softmaxJacobian(y), w.slice(r * k, (r + 1) * k)).map((v) => v / tau);
+  });
+}
