@@ -78,8 +78,13 @@ test("a saved config without 'noise' loads as an sfc32 layer that replays the ol
   model.layers.forEach((l) => l.dispose());
 });
 
-/** Deletes the layer's `noise` field from a checkpoint's model.json, as checkpoints written before the option have it. */
+/** Deletes the `noise` fields from a checkpoint's model.json and state.json, as checkpoints written before the option have them. */
 function makeOld(checkpoint: string): void {
+  const stateFile = path.join(checkpoint, 'state.json');
+  const state = JSON.parse(fs.readFileSync(stateFile, 'utf8'));
+  assert.ok(state.config.model.noise !== undefined, 'the run config names its generator');
+  delete state.config.model.noise;
+  fs.writeFileSync(stateFile, JSON.stringify(state));
   const file = path.join(checkpoint, 'model.json');
   const json = JSON.parse(fs.readFileSync(file, 'utf8'));
   const layer = json.modelTopology.config.layers.find((l: { class_name: string }) => l.class_name === 'GumbelSoftmax');
@@ -113,6 +118,12 @@ test('an old checkpoint (no noise field) resumes on sfc32 exactly: 1 + 2 epochs 
 
     const old = await loadCheckpoint(straight);
     assert.equal(old.model.sampler.noise, 'sfc32');
+    assert.equal(old.state.config.model.noise, 'sfc32', 'a run config without the field is an sfc32 run');
+    assert.throws(
+      () => configFromArgs({ noise: 'philox' }, old.state.config),
+      /--noise "philox" contradicts the checkpoint \(trained with "sfc32"\)/,
+    );
+    assert.equal(configFromArgs({ noise: 'sfc32' }, old.state.config).model.noise, 'sfc32');
     const { seed, calls } = old.model.sampler.noiseState;
     await same(old.model.sampler.drawNoise(SHAPE), sampleGumbel(SHAPE, new Rng(seed, calls)), 'the next draw');
 
@@ -139,4 +150,16 @@ test('an old checkpoint (no noise field) resumes on sfc32 exactly: 1 + 2 epochs 
   } finally {
     fs.rmSync(root, { recursive: true, force: true });
   }
+});
+
+test('train --noise sfc32 builds a VAE whose layer draws the sfc32 stream; the default is philox; a bad name is refused', async () => {
+  const { buildVae } = await import('../src/model/vae.js');
+  assert.equal(configFromArgs({}).model.noise, 'philox');
+  const config = configFromArgs({ noise: 'sfc32', 'latent-vars': 3, categories: 4, 'encoder-units': [8], 'decoder-units': [8] });
+  const model = buildVae(config.model, 5);
+  assert.equal(model.sampler.noise, 'sfc32');
+  const { seed, calls } = model.sampler.noiseState;
+  await same(model.sampler.drawNoise(SHAPE), sampleGumbel(SHAPE, new Rng(seed, calls)), 'sfc32 run');
+  assert.equal(buildVae(configFromArgs({}).model, 5).sampler.noise, 'philox');
+  assert.throws(() => makeTrainConfig({ model: { noise: 'mt19937' as never } }), /noise must be one of philox, sfc32, got mt19937/);
 });

@@ -6,6 +6,7 @@
  */
 import { DEFAULT_TEMPERATURE_SCHEDULE } from '../layers/temperature_schedule.js';
 import { BINARIZATIONS, type Binarization } from '../data/types.js';
+import { NOISE_GENERATORS, type NoiseGenerator } from '../layers/gumbel_softmax.js';
 import { DEFAULT_RAO_SAMPLES, ESTIMATORS, resolveEstimator, type Estimator } from '../layers/estimators.js';
 import { ConfigError, DEFAULT_TRAIN_CONFIG, DEFAULT_VAE_CONFIG, makeTrainConfig, type TrainConfig } from '../model/config.js';
 
@@ -42,6 +43,12 @@ export const trainOptions = {
     ...d(DEFAULT_VAE_CONFIG.raoSamples),
   },
   hard: { type: 'boolean', describe: 'Straight-through samples (= --estimator straight-through)', ...d(DEFAULT_VAE_CONFIG.hard) },
+  noise: {
+    choices: NOISE_GENERATORS as unknown as string[],
+    describe:
+      "Generator of the training noise: philox (counter-based, drawn on a GPU) or sfc32 (the stream of runs made before philox: replays them exactly)",
+    ...d(DEFAULT_VAE_CONFIG.noise),
+  },
   tau0: { type: 'number', describe: 'Initial Gumbel-Softmax temperature', ...d(DEFAULT_TEMPERATURE_SCHEDULE.tau0) },
   'tau-min': {
     type: 'number',
@@ -97,6 +104,7 @@ export interface TrainArgs {
   hard?: boolean;
   estimator?: Estimator;
   'rao-samples'?: number;
+  noise?: NoiseGenerator;
   tau0?: number;
   'tau-min'?: number;
   'anneal-rate'?: number;
@@ -119,6 +127,7 @@ const FIXED_BY_CHECKPOINT: Array<[keyof TrainArgs, (c: TrainConfig) => unknown]>
   // Checkpoints written before the option hold only `hard`.
   ['estimator', (c) => resolveEstimator(c.model.estimator, c.model.hard)],
   ['rao-samples', (c) => c.model.raoSamples ?? DEFAULT_RAO_SAMPLES],
+  ['noise', (c) => c.model.noise],
   ['batch-size', (c) => c.batchSize],
   ['learning-rate', (c) => c.learningRate],
   ['tau0', (c) => c.schedule.tau0],
@@ -187,6 +196,7 @@ export function configFromArgs(args: TrainArgs, base?: TrainConfig): TrainConfig
       hard: args.hard,
       estimator: args.estimator,
       raoSamples: args['rao-samples'],
+      noise: args.noise,
     },
     schedule: { tau0: args.tau0, tauMin: args['tau-min'], rate: args['anneal-rate'], interval: args['anneal-every'] },
   });

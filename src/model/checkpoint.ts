@@ -194,13 +194,14 @@ function readState(dir: string): LoadedCheckpoint['state'] & { checksums?: Recor
   if (parsed.formatVersion > FORMAT_VERSION) {
     throw new CheckpointError(`${file}: written by a newer catvae (format ${parsed.formatVersion}); upgrade catvae to read it`);
   }
+  let validated: StateFile;
   try {
-    validateStateFile<StateFile>(parsed);
+    validated = validateStateFile<StateFile>(parsed);
   } catch (error) {
     if (error instanceof StateSchemaError) throw new CheckpointError(`${file}: ${error.message}; the checkpoint is corrupt`);
     throw error;
   }
-  const { format: _f, formatVersion: _v, ...state } = parsed;
+  const { format: _f, formatVersion: _v, ...state } = validated as StateFile & { format?: unknown; formatVersion?: unknown };
   return state;
 }
 

@@ -51,6 +51,7 @@ export function configMismatch(config: TrainConfig, model: CategoricalVae): stri
     ['inputDim', config.model.inputDim, model.config.inputDim],
     ['encoderUnits', config.model.encoderUnits, model.config.encoderUnits],
     ['decoderUnits', config.model.decoderUnits, model.config.decoderUnits],
+    ['noise', config.model.noise, model.config.noise],
   ];
   const bad = pairs.find(([, a, b]) => JSON.stringify(a) !== JSON.stringify(b));
   return bad ? `field 'config.model.${bad[0]}' is ${JSON.stringify(bad[1])} but ${MODEL_JSON} has ${JSON.stringify(bad[2])}` : null;

@@ -4,6 +4,7 @@
  */
 import { BINARIZATIONS, isBinarization, type Binarization } from '../data/types.js';
 import { DEFAULT_RAO_SAMPLES, resolveEstimator, validateRaoSamples, type Estimator } from '../layers/estimators.js';
+import { NOISE_GENERATORS, type NoiseGenerator } from '../layers/gumbel_softmax.js';
 import { DEFAULT_TEMPERATURE_SCHEDULE, validateSchedule, type TemperatureScheduleConfig } from '../layers/temperature_schedule.js';
 
 export interface VaeConfig {
@@ -23,6 +24,8 @@ export interface VaeConfig {
   estimator?: Estimator;
   /** Gumbel-Rao: conditional draws averaged per step (absent: 10). */
   raoSamples?: number;
+  /** The generator of the training noise (see the layer's `noise`); absent in older configs: 'sfc32'. */
+  noise?: NoiseGenerator;
 }
 
 /** Jang et al. 2017, Table 1: 20 variables of 10 classes, 512-256 MLPs. */
@@ -35,6 +38,7 @@ export const DEFAULT_VAE_CONFIG: Readonly<Required<VaeConfig>> = Object.freeze({
   hard: false,
   estimator: 'gumbel-softmax',
   raoSamples: DEFAULT_RAO_SAMPLES,
+  noise: 'philox',
 });
 
 /**
@@ -112,6 +116,9 @@ export function validateVaeConfig(config: VaeConfig): VaeConfig {
   try {
     resolveEstimator(config.estimator, config.hard);
     if (config.raoSamples !== undefined) validateRaoSamples(config.raoSamples);
+    if (config.noise !== undefined && !NOISE_GENERATORS.includes(config.noise)) {
+      throw new Error(`noise must be one of ${NOISE_GENERATORS.join(', ')}, got ${String(config.noise)}`);
+    }
   } catch (error) {
     throw new ConfigError((error as Error).message);
   }

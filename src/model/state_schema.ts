@@ -96,7 +96,11 @@ function checkConfig(value: unknown): TrainConfig {
   if (typeof model.hard !== 'boolean') fail('config.model.hard', 'true or false', model.hard);
   if (config.dataDir !== null && typeof config.dataDir !== 'string') fail('config.dataDir', 'a path or null', config.dataDir);
   try {
-    return makeTrainConfig(config as unknown as TrainConfig);
+    // Runs saved before the noise option drew their noise from sfc32 (their model.json says so too).
+    return makeTrainConfig({
+      ...(config as unknown as TrainConfig),
+      model: { noise: 'sfc32', ...(model as object) } as TrainConfig['model'],
+    });
   } catch (error) {
     if (error instanceof ConfigError) throw new StateSchemaError('config', `field 'config': ${error.message}`);
     throw error;
@@ -166,5 +170,6 @@ export function validateStateFile<T>(value: unknown): T {
   object(state.versions, 'versions');
   string(state, 'savedAt', '');
   checkExtras(state);
-  return state as T;
+  // The config as makeTrainConfig completes it: fields added since the checkpoint was written take their defaults.
+  return { ...state, config } as T;
 }

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { DEFAULT_RAO_SAMPLES, resolveEstimator } from '../layers/estimators.js';
 import { GumbelSoftmax } from '../layers/gumbel_softmax.js';
 import { deriveSeed } from '../random.js';
-import { validateVaeConfig, type VaeConfig } from './config.js';
+import { DEFAULT_VAE_CONFIG, validateVaeConfig, type VaeConfig } from './config.js';
 
 export interface CategoricalVae {
   config: VaeConfig;
@@ -82,6 +82,7 @@ export function buildVae(config: VaeConfig, seed: number, temperature = 1): Cate
     // VaeConfigs written before the estimator option say only `hard`.
     estimator: resolveEstimator(config.estimator, config.hard),
     raoSamples: config.raoSamples ?? DEFAULT_RAO_SAMPLES,
+    noise: config.noise ?? DEFAULT_VAE_CONFIG.noise,
     seed: deriveSeed(seed, 2),
   });
   layers.set(NAMES.sampler, sampler);
@@ -110,6 +111,7 @@ export function configOfModel(vae: tf.LayersModel): VaeConfig {
     hard: sampler.hard,
     estimator: sampler.estimator,
     raoSamples: sampler.raoSamples,
+    noise: sampler.noise,
   };
 }
 
