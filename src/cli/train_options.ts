@@ -46,7 +46,7 @@ export const trainOptions = {
   noise: {
     choices: NOISE_GENERATORS as unknown as string[],
     describe:
-      "Generator of the training noise: philox (counter-based, drawn on a GPU) or sfc32 (the stream of runs made before philox: replays them exactly)",
+      "Generator of the training noise: philox (counter-based, drawn on a GPU) or sfc32 (the stream of runs made before philox)",
     ...d(DEFAULT_VAE_CONFIG.noise),
   },
   tau0: { type: 'number', describe: 'Initial Gumbel-Softmax temperature', ...d(DEFAULT_TEMPERATURE_SCHEDULE.tau0) },
