@@ -45,8 +45,7 @@ export const trainOptions = {
   hard: { type: 'boolean', describe: 'Straight-through samples (= --estimator straight-through)', ...d(DEFAULT_VAE_CONFIG.hard) },
   noise: {
     choices: NOISE_GENERATORS as unknown as string[],
-    describe:
-      "Generator of the training noise: philox (counter-based, drawn on a GPU) or sfc32 (the stream of runs made before philox)",
+    describe: 'Generator of the training noise: philox (counter-based, drawn on a GPU) or sfc32 (the stream of runs made before philox)',
     ...d(DEFAULT_VAE_CONFIG.noise),
   },
   tau0: { type: 'number', describe: 'Initial Gumbel-Softmax temperature', ...d(DEFAULT_TEMPERATURE_SCHEDULE.tau0) },
