@@ -6,7 +6,7 @@
  */
 import { DEFAULT_TEMPERATURE_SCHEDULE } from '../layers/temperature_schedule.js';
 import { BINARIZATIONS, type Binarization } from '../data/types.js';
-import { NOISE_GENERATORS, type NoiseGenerator } from '../layers/gumbel_softmax.js';
+import { NOISE_GENERATORS, type NoiseGenerator } from '../layers/noise_stream.js';
 import { DEFAULT_RAO_SAMPLES, ESTIMATORS, resolveEstimator, type Estimator } from '../layers/estimators.js';
 import { ConfigError, DEFAULT_TRAIN_CONFIG, DEFAULT_VAE_CONFIG, makeTrainConfig, type TrainConfig } from '../model/config.js';
 

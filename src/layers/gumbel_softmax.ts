@@ -3,7 +3,7 @@
  * samples y = softmax((logits + g) / tau), g ~ Gumbel(0, 1).
  */
 import * as tf from '@tensorflow/tfjs';
-import { Rng, randomSeed } from '../random.js';
+import { randomSeed } from '../random.js';
 import {
   DEFAULT_GAP,
   DEFAULT_RAO_SAMPLES,
@@ -15,21 +15,15 @@ import {
   validateRaoSamples,
   type Estimator,
 } from './estimators.js';
-import { alongAxis, normalizeAxis, oneHotArgmax, relaxedOneHot, sampleGumbel, softmaxAlong, straightThrough } from './gumbel_noise.js';
-import { counterGumbel } from '../ops/gumbel_noise.js';
-import { philoxKey } from '../ops/philox.js';
+import { alongAxis, normalizeAxis, oneHotArgmax, relaxedOneHot, softmaxAlong, straightThrough } from './gumbel_noise.js';
+import { isNoiseGenerator, NOISE_GENERATORS, streamGumbel, type NoiseGenerator } from './noise_stream.js';
 
 /** What the layer returns when not training (predict, evaluate, training: false). */
 export type InferenceMode = 'argmax' | 'sample' | 'softmax';
 export const INFERENCE_MODES: readonly InferenceMode[] = ['argmax', 'sample', 'softmax'];
 
-/**
- * The generator of the layer's noise: 'philox' (counter-based: a GPU draws it
- * itself, and every backend draws the same uniforms) or 'sfc32' (drawn on the
- * host; the stream of layers saved before the option existed).
- */
-export type NoiseGenerator = 'philox' | 'sfc32';
-export const NOISE_GENERATORS: readonly NoiseGenerator[] = ['philox', 'sfc32'];
+export type { NoiseGenerator } from './noise_stream.js';
+export { NOISE_GENERATORS } from './noise_stream.js';
 
 type LayerArgs = NonNullable<ConstructorParameters<typeof tf.layers.Layer>[0]>;
 type Kwargs = Parameters<tf.layers.Layer['call']>[1];
@@ -118,7 +112,7 @@ export class GumbelSoftmax extends tf.layers.Layer {
     }
     this.seed = args.seed ?? null;
     this.noise = args.noise ?? 'philox';
-    if (!NOISE_GENERATORS.includes(this.noise)) {
+    if (!isNoiseGenerator(this.noise)) {
       throw new Error(`GumbelSoftmax: unknown noise generator '${String(args.noise)}': use one of ${NOISE_GENERATORS.join(', ')}`);
     }
     this.noiseSeed = this.seed ?? randomSeed();
@@ -221,9 +215,7 @@ export class GumbelSoftmax extends tf.layers.Layer {
 
   /** Gumbel noise of the stream (seed, call, ...subStream) from the layer's generator. */
   private noiseOf(shape: number[], call: number, ...subStream: number[]): tf.Tensor {
-    return this.noise === 'philox'
-      ? counterGumbel(shape, philoxKey(this.noiseSeed, call, ...subStream))
-      : sampleGumbel(shape, new Rng(this.noiseSeed, call, ...subStream));
+    return streamGumbel(this.noise, shape, this.noiseSeed, call, ...subStream);
   }
 
   /**

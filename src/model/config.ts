@@ -4,7 +4,7 @@
  */
 import { BINARIZATIONS, isBinarization, type Binarization } from '../data/types.js';
 import { DEFAULT_RAO_SAMPLES, resolveEstimator, validateRaoSamples, type Estimator } from '../layers/estimators.js';
-import { NOISE_GENERATORS, type NoiseGenerator } from '../layers/gumbel_softmax.js';
+import { NOISE_GENERATORS, type NoiseGenerator } from '../layers/noise_stream.js';
 import { DEFAULT_TEMPERATURE_SCHEDULE, validateSchedule, type TemperatureScheduleConfig } from '../layers/temperature_schedule.js';
 
 export interface VaeConfig {
