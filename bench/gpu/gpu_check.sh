@@ -28,7 +28,7 @@ stage webgpu_tests 90 node --import tsx --test test/webgpu.test.ts test/webgpu_k
 # 3. dispatches, uploads, reads and ms per step: kernels off (the code before the WGSL kernels) and on, noise sfc32 (host) and philox (GPU)
 stage webgpu_step 50 bash -c "for b in 100 1000; do node --import tsx bench/webgpu_step.ts --compare --batch \$b --rounds $(q 1 2) --steps $(q 2 100) --warmup $(q 1 10) --json; done"
 # 4. catvae bench on webgpu at batch 100 and 1000 (PyTorch CUDA is stage 5, in the same call)
-stage bench_webgpu 60 node --import tsx scripts/bench.ts --backends webgpu --batch 100 1000 --seconds $(q 2 6) --warmup-seconds $(q 2 3) --torch false
+stage bench_webgpu 60 node --import tsx scripts/bench.ts --backends webgpu --batch-size 100 1000 --seconds $(q 2 6) --warmup-seconds $(q 2 3) --torch false
 # 5. the same VAE in PyTorch on CUDA, eager and torch.compile, batch 100 and 1000
 stage torch_cuda 80 python3 "$DEV/torch_cuda_peer.py" --secs $(q 1 5)
 # 6. the paper budget: 50,000 steps at batch 100 (Ctrl-C at the limit saves a checkpoint; log.txt says how far it got)
