@@ -18,8 +18,12 @@ import { COUNTER_NOISE_FLOATS } from './counter_gumbel_kernel.js';
 import { kernelCall, kernelThreads, runShares, type KernelCall } from './kernel_pool.js';
 import { simdKernelsFor } from './simd_kernels.js';
 
-/** Units (COUNTER_NOISE_FLOATS floats) a thread is given at least: below that a hand-off costs more than it saves. */
-const MIN_UNITS_PER_THREAD = 64;
+/**
+ * Units (COUNTER_NOISE_FLOATS floats) a thread is given at least: one step's noise of
+ * the default VAE (20,000 values) stays on the calling thread, where waking a
+ * worker would cost about as much as it saves; Gumbel-Rao's k copies split.
+ */
+const MIN_UNITS_PER_THREAD = 1024;
 
 /**
  * The stream's first out.length values on the host: the open uniforms, or
