@@ -7,11 +7,15 @@
  * Gumbel-Softmax's, and the median over rounds of each round's ratio.
  *
  *   node --import tsx bench/estimators.ts [--steps 100] [--rounds 3] [--threads 2] [--rao-samples 10]
- *                                         [--estimators gumbel-softmax,gumbel-rao] [--plain-gumbel-rao] [--cpu-time]
+ *                                         [--estimators gumbel-softmax,gumbel-rao] [--plain-gumbel-rao] [--host-noise] [--cpu-time]
  *
  * --plain-gumbel-rao adds a run of Gumbel-Rao with its wasm kernel
  * (CatvaeGumbelRaoGradient) unregistered, so its op runs the plain tfjs
  * composition: the step as it was before the kernel, in the same rounds.
+ * --host-noise adds a run of Gumbel-Softmax and one of Gumbel-Rao with the
+ * counter-Gumbel kernel (CatvaeCounterGumbel) unregistered, so the Philox
+ * noise is drawn on the host and uploaded, as before that kernel; their
+ * ratios are to the host-noise Gumbel-Softmax run.
  * --cpu-time times each round by the process's CPU time (user + system)
  * instead of the wall clock: on a machine shared with other jobs it varies
  * far less; with threads it also counts the kernel workers' waiting spins.
@@ -26,7 +30,12 @@ import { trainStep } from '../src/model/train_step.js';
 import { buildVae } from '../src/model/vae.js';
 import { Rng } from '../src/random.js';
 import { fusedAdam } from '../src/ops/adam.js';
-import { installWasmSpeedups, registerGumbelRaoKernel } from '../src/wasm/index.js';
+import {
+  installWasmSpeedups,
+  registerCounterGumbelKernel,
+  registerGumbelRaoKernel,
+  unregisterCounterGumbelKernel,
+} from '../src/wasm/index.js';
 
 const { values } = parseArgs({
   options: {
@@ -36,6 +45,7 @@ const { values } = parseArgs({
     'rao-samples': { type: 'string', default: '10' },
     estimators: { type: 'string', default: ESTIMATORS.join(',') },
     'plain-gumbel-rao': { type: 'boolean', default: false },
+    'host-noise': { type: 'boolean', default: false },
     'cpu-time': { type: 'boolean', default: false },
   },
 });
@@ -52,20 +62,25 @@ const x = tf.tensor2d(
   Float32Array.from({ length: batch * 784 }, () => (rng.nextOpen01() < 0.13 ? 1 : 0)),
   [batch, 784],
 );
-const variants = chosen.map((estimator) => ({ estimator, plain: false }));
-if (values['plain-gumbel-rao']) variants.push({ estimator: 'gumbel-rao', plain: true });
-const runs = variants.map(({ estimator, plain }) => {
+const variants = chosen.map((estimator) => ({ estimator, plain: false, hostNoise: false }));
+if (values['plain-gumbel-rao']) variants.push({ estimator: 'gumbel-rao', plain: true, hostNoise: false });
+if (values['host-noise']) {
+  variants.push({ estimator: 'gumbel-softmax', plain: false, hostNoise: true }, { estimator: 'gumbel-rao', plain: false, hostNoise: true });
+}
+const runs = variants.map(({ estimator, plain, hostNoise }) => {
   const model = buildVae(
     { ...DEFAULT_VAE_CONFIG, estimator, hard: estimator === 'straight-through', raoSamples: Number(values['rao-samples']) },
     1,
   );
-  const label = plain ? 'gumbel-rao, plain' : estimator;
-  return { estimator, label, plain, model, optimizer: fusedAdam(1e-3), seconds: [] as number[] };
+  const label = plain ? 'gumbel-rao, plain' : hostNoise ? `${estimator}, host noise` : estimator;
+  return { estimator, label, plain, hostNoise, model, optimizer: fusedAdam(1e-3), seconds: [] as number[] };
 });
-/** The Gumbel-Rao kernel registered, or not (the op's plain composition), for a run. */
+/** The Gumbel-Rao and counter-Gumbel kernels registered, or not (the ops' plain compositions), for a run. */
 function useKernel(run: (typeof runs)[number]): void {
   if (!run.plain) registerGumbelRaoKernel();
   else if (tf.getKernel(GUMBEL_RAO_GRADIENT_KERNEL, 'wasm')) tf.unregisterKernel(GUMBEL_RAO_GRADIENT_KERNEL, 'wasm');
+  if (run.hostNoise) unregisterCounterGumbelKernel();
+  else registerCounterGumbelKernel();
 }
 const tau = (e: Estimator) => (e === 'reinmax' ? 1 : 0.7);
 
@@ -86,18 +101,20 @@ for (let r = 0; r < rounds; r++) {
   }
 }
 const median = (v: number[]) => v.slice().sort((a, b) => a - b)[Math.floor(v.length / 2)];
-const base = median(runs[0].seconds);
-const bestBase = Math.min(...runs[0].seconds);
 console.log(
   `${steps} steps of ${batch}, ${rounds} rounds, median round (best round in brackets); wasm, ${values.threads} threads; ${values['cpu-time'] ? 'CPU time' : 'wall clock'}`,
 );
 for (const run of runs) {
+  // The Gumbel-Softmax run with the same noise kernel is the reference.
+  const reference = runs.find((r) => r.estimator === 'gumbel-softmax' && r.hostNoise === run.hostNoise) ?? runs[0];
+  const base = median(reference.seconds);
+  const bestBase = Math.min(...reference.seconds);
   const s = median(run.seconds);
   const best = Math.min(...run.seconds);
   // Each round's time over Gumbel-Softmax's in the same round: drift of the machine between rounds cancels.
-  const paired = median(run.seconds.map((v, r) => v / runs[0].seconds[r]));
+  const paired = median(run.seconds.map((v, r) => v / reference.seconds[r]));
   const rounds = run.seconds.map((v) => ((steps * batch) / v).toFixed(0)).join(', ');
   console.log(
-    `${run.label.padEnd(23)} ${((steps * batch) / s).toFixed(0).padStart(6)} img/s  ${(s / base).toFixed(2)}x the time of gumbel-softmax, median of rounds' ratios ${paired.toFixed(2)}x  [best ${((steps * batch) / best).toFixed(0)} img/s, ${(best / bestBase).toFixed(2)}x]  (rounds: ${rounds} img/s)`,
+    `${run.label.padEnd(28)} ${((steps * batch) / s).toFixed(0).padStart(6)} img/s  ${(s / base).toFixed(2)}x the time of gumbel-softmax, median of rounds' ratios ${paired.toFixed(2)}x  [best ${((steps * batch) / best).toFixed(0)} img/s, ${(best / bestBase).toFixed(2)}x]  (rounds: ${rounds} img/s)`,
   );
 }

@@ -4,9 +4,10 @@
  *   logs g = -log(-log u) taken on the backend (GUMBEL_NOISE_KERNEL; the
  *   wasm and webgpu plug-ins register it);
  * - counterGumbel: uniforms from the counter-based Philox stream of a key
- *   (src/ops/philox.ts), which a GPU kernel (COUNTER_GUMBEL_KERNEL, in
- *   src/webgpu) draws itself, with no upload; elsewhere the host computes the
- *   same uniforms bit for bit and the logs run as above.
+ *   (src/ops/philox.ts), which a kernel (COUNTER_GUMBEL_KERNEL: WGSL in
+ *   src/webgpu, SIMD wasm in src/wasm) draws itself, with no upload;
+ *   elsewhere the host computes the same uniforms bit for bit and the logs
+ *   run as above.
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../random.js';
@@ -15,7 +16,7 @@ import { openUniformOfWord, philoxUniforms, type PhiloxKey } from './philox.js';
 
 /** Name of the optional kernel that turns uniforms u into -log(-log(u)) in one pass. */
 export const GUMBEL_NOISE_KERNEL = 'CatvaeGumbelNoise';
-/** Name of the optional kernel that draws counter-based Philox noise on the device (attrs CounterNoiseAttrs, no inputs). */
+/** Name of the optional kernel that draws counter-based Philox noise on the backend (attrs CounterNoiseAttrs, no inputs). */
 export const COUNTER_GUMBEL_KERNEL = 'CatvaeCounterGumbel';
 
 /** The attributes of COUNTER_GUMBEL_KERNEL: the stream's key words, the shape, and whether to stop at the uniforms. */

@@ -137,6 +137,12 @@ export const v = {
   i32x4Sub: simd(0xb1),
   f32x4ConvertI32x4S: simd(0xfa),
   i32x4TruncSatF32x4S: simd(0xf8),
+  xor: simd(0x51),
+  /** v128.const of four 32-bit integers, lane 0 first. */
+  i32x4ConstLanes: (lanes: number[]) => [...simd(0x0c), ...new Uint8Array(Int32Array.from(lanes).buffer)],
+  /** i64x2.extmul_low_i32x4_u / extmul_high_i32x4_u: the exact 64-bit products of lanes 0-1 (2-3) of two u32 vectors. */
+  i64x2ExtmulLowI32x4U: simd(0xde),
+  i64x2ExtmulHighI32x4U: simd(0xdf),
 };
 
 /** for (counter = start ?? 0; counter < limit; counter += step) body; all locals. */

@@ -14,6 +14,8 @@
  *   latent block, the ReLU and Bernoulli gradients) and the Gumbel noise.
  * - gumbel_rao.ts: Gumbel-Rao's backward pass in one SIMD loop.
  * - one_hot_argmax.ts: one-hot argmax rows (the estimators' one-hot samples).
+ * - counter_gumbel.ts: the counter-based (Philox) Gumbel noise drawn by a SIMD
+ *   loop into the output tensor, nothing drawn on the host or uploaded.
  *
  * This folder is a plug-in: it registers kernels and is imported by nothing
  * in src/model, src/layers, src/ops or src/data (src/backend.ts loads it).
@@ -26,6 +28,7 @@ import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { registerAdamKernels } from './adam.js';
 import { registerGumbelRaoKernel } from './gumbel_rao.js';
 import { registerOneHotArgmaxKernel } from './one_hot_argmax.js';
+import { registerCounterGumbelKernel } from './counter_gumbel.js';
 import { kernelThreads } from './kernel_pool.js';
 import { registerStepKernels } from './step_kernels.js';
 import { registerMatMulKernels, setGemmKernels } from './matmul.js';
@@ -48,6 +51,7 @@ export { registerSparseDenseKernels } from './sparse_dense.js';
 export { registerStepKernels } from './step_kernels.js';
 export { registerGumbelRaoKernel } from './gumbel_rao.js';
 export { registerOneHotArgmaxKernel } from './one_hot_argmax.js';
+export { registerCounterGumbelKernel, unregisterCounterGumbelKernel } from './counter_gumbel.js';
 export type { WasmBackendLike } from './backend_like.js';
 
 /** tfjs-backend-wasm pre-creates 8 workers: its pool can use no more. */
@@ -98,6 +102,7 @@ export function installWasmSpeedups(options: WasmSpeedupOptions = {}): number {
   registerStepKernels();
   registerGumbelRaoKernel();
   registerOneHotArgmaxKernel();
+  registerCounterGumbelKernel();
   const n = Math.min(threads, MAX_THREADS);
   if (n > 1) useThreadedWasm({ threads: n, xnnpackThreads: gemm ? 1 : n, kernelThreads: gemm ? n : 1, warn: options.warn });
   return threads;

@@ -19,6 +19,7 @@
  * - expNonPositive, gumbel, reluGrad, bernoulliGrad: element-wise loops (elementwise_kernels.ts).
  * - rowShift, rowNormalize, latentGrad: the latent block's row loops (latent_kernels.ts).
  * - gumbelRao: Gumbel-Rao's backward pass (gumbel_rao_kernel.ts).
+ * - philoxUniform, philoxGumbel: the counter-based noise stream (counter_gumbel_kernel.ts).
  * - gemm_*: matrix products (gemm_kernels.ts).
  *
  * Arguments are byte offsets into the heap and element counts.
@@ -28,6 +29,7 @@ import { gemmFunctions, type GemmKernel } from './gemm_kernels.js';
 import { elementwiseFunctions } from './elementwise_kernels.js';
 import { latentFunctions } from './latent_kernels.js';
 import { gumbelRaoFunction } from './gumbel_rao_kernel.js';
+import { counterNoiseFunction } from './counter_gumbel_kernel.js';
 import { WINNER_LIFT } from '../ops/gumbel_rao.js';
 import { relaxedSimdAvailable } from './relaxed_simd.js';
 import { softplusFunction } from './softplus_kernel.js';
@@ -177,7 +179,7 @@ function sparseScanFunction(fma: boolean): WasmFunction {
 }
 
 function kernelFunctions(fma: boolean): WasmFunction[] {
-  return [adamFunction(), transposeFunction(), sparseScanFunction(fma), softplusFunction(), ...elementwiseFunctions(), ...latentFunctions(), gumbelRaoFunction(WINNER_LIFT), ...gemmFunctions(fma)];
+  return [adamFunction(), transposeFunction(), sparseScanFunction(fma), softplusFunction(), ...elementwiseFunctions(), ...latentFunctions(), gumbelRaoFunction(WINNER_LIFT), counterNoiseFunction(false), counterNoiseFunction(true), ...gemmFunctions(fma)];
 }
 
 /** Each exported kernel's name and parameter types ('i' i32, 'f' f32), in module order. */
@@ -207,6 +209,8 @@ export interface SimdKernels {
   latentGrad(e: number, dy: number, y: number, logits: number, dst: number, rows: number, k: number, invTau: number, klWeight: number): void;
   gumbelRao(logits: number, sample: number, dy: number, gumbels: number, out: number, scratch: number, rows: number, k: number,
     samples: number, r0: number, r1: number, invTau: number, outScale: number, klWeight: number): void;
+  philoxUniform(out: number, block0: number, units: number, key0: number, key1: number): void;
+  philoxGumbel(out: number, block0: number, units: number, key0: number, key1: number): void;
   /** The gemm kernels by name (gemm_kernels.ts). */
   [gemm: `gemm_${string}`]: GemmKernel;
 }
