@@ -126,7 +126,11 @@ test('a 2x2 sweep killed with SIGKILL, then stopped with SIGTERM, and rerun, end
   // 2. SIGTERM to the sweep alone, once the rerun has saved a checkpoint: each child saves and stops, exit 130.
   const t0 = Date.now();
   const second = sweep(args, { detached: true });
-  await waitFor(() => stateFiles(dir).some((f) => fs.statSync(f).mtimeMs > t0), 'a checkpoint of the second run');
+  // statSync's throwIfNoEntry: false: a checkpoint being saved may vanish between the listing and the stat.
+  await waitFor(
+    () => stateFiles(dir).some((f) => (fs.statSync(f, { throwIfNoEntry: false })?.mtimeMs ?? 0) > t0),
+    'a checkpoint of the second run',
+  );
   process.kill(second.child.pid!, 'SIGTERM');
   const stopped = await second.done;
   assert.equal(stopped.code, 130, stopped.stderr);
@@ -186,27 +190,42 @@ test('a sweep child saves and stops when its sweep dies (stdin closes, pipes bre
     );
   const exit = (child: ReturnType<typeof start>) => new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
   const step = () => JSON.parse(fs.readFileSync(path.join(dir, 'latest', 'state.json'), 'utf8')).step as number;
+  // While a child saves, 'latest' is briefly absent (it becomes 'latest.prev' before the new one takes its name).
+  const stepWhileRunning = () => {
+    try {
+      return step();
+    } catch {
+      return -1;
+    }
+  };
+  const children: Array<ReturnType<typeof start>> = [];
+  try {
+    // The sweep is gone: its end of every pipe closes at once.
+    const orphan = start([]);
+    children.push(orphan);
+    const orphanExit = exit(orphan);
+    let first = -1;
+    await waitFor(() => (first = stepWhileRunning()) >= 0, 'a first checkpoint');
+    orphan.stdout.destroy();
+    orphan.stderr.destroy();
+    orphan.stdin.end();
+    assert.equal(await orphanExit, 130, 'stopped as on Ctrl-C');
+    const saved = step();
+    assert.ok(saved > first && saved < 100000, `saved at step ${saved} on stopping (first checkpoint: ${first})`);
 
-  // The sweep is gone: its end of every pipe closes at once.
-  const orphan = start([]);
-  const orphanExit = exit(orphan);
-  await waitFor(() => fs.existsSync(path.join(dir, 'latest', 'state.json')), 'a first checkpoint');
-  const first = step();
-  orphan.stdout.destroy();
-  orphan.stderr.destroy();
-  orphan.stdin.end();
-  assert.equal(await orphanExit, 130, 'stopped as on Ctrl-C');
-  const saved = step();
-  assert.ok(saved > first && saved < 100000, `saved at step ${saved} on stopping (first checkpoint: ${first})`);
-
-  const termed = start(['--resume', dir]);
-  let stderr = '';
-  termed.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-  const termedExit = exit(termed);
-  await waitFor(() => /resuming .* at step/.test(stderr) && step() > saved, 'a checkpoint of the resumed run');
-  termed.kill('SIGTERM');
-  assert.equal(await termedExit, 143, stderr);
-  assert.match(stderr, /stopping on SIGTERM: saving a checkpoint/);
+    const termed = start(['--resume', dir]);
+    children.push(termed);
+    let stderr = '';
+    termed.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const termedExit = exit(termed);
+    await waitFor(() => /resuming .* at step/.test(stderr) && stepWhileRunning() > saved, 'a checkpoint of the resumed run');
+    termed.kill('SIGTERM');
+    assert.equal(await termedExit, 143, stderr);
+    assert.match(stderr, /stopping on SIGTERM: saving a checkpoint/);
+  } finally {
+    // A failed assertion must not leave a 100,000-step run behind.
+    for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  }
 });
 
 test('a point that fails is recorded and reported, and the others still run', async () => {
