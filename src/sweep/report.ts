@@ -5,22 +5,13 @@
  * over seeds. Rendered as Markdown, CSV and JSON. Pure.
  */
 import { formatValue, type Axis, type FlagValue } from './grid.js';
-import type { PointRecord, PointStatus } from './point_state.js';
+import type { PointRecord } from './point_state.js';
 
-export interface PointRow {
+/** A point as the report lists it: the record's figures, named by its point's name, with its grid index and flags. */
+export interface PointRow extends Omit<PointRecord, 'point'> {
   point: string;
   index: number;
   config: Record<string, FlagValue>;
-  status: PointStatus;
-  steps: number | null;
-  test_neg_elbo: number | null;
-  nll_iw: number | null;
-  best_val_neg_elbo: number | null;
-  train_seconds: number | null;
-  wall_seconds: number | null;
-  message: string | null;
-  /** Validation -ELBO after each epoch. */
-  curve: Array<{ step: number; value: number }>;
 }
 
 /** Mean and sample standard deviation (null for fewer than two values) over the seeds that have the value. */
@@ -70,20 +61,13 @@ export function meanCurve(curves: Array<Array<{ step: number; value: number }>>)
 
 export function buildReport(axes: Axis[], fixed: Record<string, FlagValue>, records: PointRecord[]): SweepReport {
   const sorted = [...records].sort((a, b) => a.point.index - b.point.index);
-  const points: PointRow[] = sorted.map((r) => ({
-    point: r.point.name,
-    index: r.point.index,
-    config: r.point.values,
-    status: r.status,
-    steps: r.steps,
-    test_neg_elbo: r.test_neg_elbo,
-    nll_iw: r.nll_iw,
-    best_val_neg_elbo: r.best_val_neg_elbo,
-    train_seconds: r.train_seconds,
-    wall_seconds: r.wall_seconds,
-    message: r.message,
-    curve: r.curve,
+  const points: PointRow[] = sorted.map(({ point, ...figures }) => ({
+    point: point.name,
+    index: point.index,
+    config: point.values,
+    ...figures,
   }));
+
   const seedAxis = axes.some((a) => a.name === 'seed');
   const groups = new Map<string, PointRecord[]>();
   for (const r of sorted) {
